@@ -6,14 +6,14 @@
 __all__ = ['PAPER_SYNTHETIC_CLASSES', 'DATASETS', 'Dataset', 'synthetic_pattern', 'make_synthetic', 'DatasetSpec',
            'register_dataset', 'load_dataset']
 
-# %% ../nbs/06_data.ipynb #d754680d
+# %% ../nbs/06_data.ipynb #c3c55121
 from dataclasses import dataclass, field
 from typing import Callable
 import math
 import numpy as np
 import torch
 
-# %% ../nbs/06_data.ipynb #a5b3021b
+# %% ../nbs/06_data.ipynb #a188dc57
 @dataclass
 class Dataset:
     "Train / validation / test splits of one dataset, with provenance in `info`."
@@ -35,7 +35,7 @@ class Dataset:
     def __repr__(self):
         return f"Dataset({self.name!r}, {self.n_classes} classes, {self.in_features} features, {self.sizes()}, source={self.info.get('source')!r})"
 
-# %% ../nbs/06_data.ipynb #8b331710
+# %% ../nbs/06_data.ipynb #2deef797
 PAPER_SYNTHETIC_CLASSES = (2, 4, 9, 19, 43, 92, 199, 430, 928, 2000)
 "The synthetic class counts of the paper (axis labels of Fig. 5)."
 
@@ -71,7 +71,7 @@ def make_synthetic(n_classes: int, samples_per_class: int = 600, n_features: int
                 seed=seed, samples_per_class=samples_per_class, n_fixed=list(n_fixed))
     return Dataset('synthetic', n_classes, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], info)
 
-# %% ../nbs/06_data.ipynb #11b6437f
+# %% ../nbs/06_data.ipynb #f11047e8
 @dataclass(frozen=True)
 class DatasetSpec:
     "A named dataset: its loader `load(n_classes, seed, **kwargs) -> Dataset` and what it is."

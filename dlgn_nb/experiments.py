@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['RESULTS_VERSION', 'EXECUTORS', 'PROFILES', 'FIGURES', 'SYNTHETIC_SERIES', 'RunConfig', 'environment', 'run_config',
            'ResultsStore', 'local_executor', 'run_sweep', 'find_settings', 'Profile', 'register_figure', 'figure_grid',
-           'synthetic_scaling_grid', 'overview_grid']
+           'synthetic_scaling_grid', 'overview_grid', 'synthetic_series', 'FigureContext', 'figure_context']
 
-# %% ../nbs/10_experiments.ipynb #475d3cd0
+# %% ../nbs/10_experiments.ipynb #0ea2b581
 import configparser, dataclasses, hashlib, json, math, os, platform, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, asdict, fields, replace
@@ -26,7 +26,7 @@ from .logic import BACKENDS, WIRINGS, INITS
 from .models import MODELS, build_model
 from .train import fit, set_seed, resolve_device, has_logic
 
-# %% ../nbs/10_experiments.ipynb #f4c59ef9
+# %% ../nbs/10_experiments.ipynb #85ddb77e
 RESULTS_VERSION = 1
 _EXECUTION_FIELDS = ('backend', 'device')
 _DLGN_ONLY = ('width', 'depth', 'out_width', 'head', 'tau', 'head_params', 'wiring', 'init')
@@ -92,7 +92,7 @@ class RunConfig:
         if d.get('head_params') is not None: d['head_params'] = tuple(tuple(p) for p in d['head_params'])
         return cls(**d)
 
-# %% ../nbs/10_experiments.ipynb #8da538cc
+# %% ../nbs/10_experiments.ipynb #1b1b576f
 @lru_cache(maxsize=2)
 def _dataset(name, n_classes, seed, samples_per_class):
     kw = {} if samples_per_class is None else {'samples_per_class': samples_per_class}
@@ -121,7 +121,7 @@ def run_config(cfg: RunConfig, progress: bool | None = None) -> dict:
             'data': {'name': data.name, 'n_classes': data.n_classes, 'sizes': data.sizes(), **data.info},
             'environment': environment(), 'wall_seconds': time.perf_counter() - t0}
 
-# %% ../nbs/10_experiments.ipynb #f1d73782
+# %% ../nbs/10_experiments.ipynb #724fec53
 class ResultsStore:
     "Run records keyed by configuration hash, in folder `root`."
     def __init__(self, root): self.root = Path(root)
@@ -166,7 +166,7 @@ class ResultsStore:
                          'wall_seconds': r['wall_seconds']})
         return pd.DataFrame(rows)
 
-# %% ../nbs/10_experiments.ipynb #d6b5248d
+# %% ../nbs/10_experiments.ipynb #c5f8aa57
 def _run_in_worker(cfg: RunConfig, threads: int) -> dict:
     torch.set_num_threads(threads)
     return run_config(cfg, progress=False)
@@ -195,7 +195,7 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
         if todo: EXECUTORS[executor](todo, store, on_done=lambda c: bar.update(1), **options)
     return [store.load(c) for c in cfgs]
 
-# %% ../nbs/10_experiments.ipynb #751e8d18
+# %% ../nbs/10_experiments.ipynb #053bc376
 PROFILES = ('smoke', 'quick', 'paper')
 
 def find_settings(start: Path | None = None) -> Path:
@@ -227,7 +227,7 @@ class Profile:
     def path(self, key) -> Path: return (self.root / self.get(key)).resolve()
     def __repr__(self): return f'Profile({self.name!r}, {self.settings})'
 
-# %% ../nbs/10_experiments.ipynb #59af439c
+# %% ../nbs/10_experiments.ipynb #e012b951
 FIGURES: dict[str, Callable] = {}
 
 def register_figure(name: str):
@@ -240,7 +240,7 @@ def figure_grid(name: str, profile: Profile | str) -> list[RunConfig]:
     if name not in FIGURES: raise ValueError(f"unknown figure {name!r}; allowed: {', '.join(sorted(FIGURES))}")
     return FIGURES[name](profile if isinstance(profile, Profile) else Profile(profile))
 
-# %% ../nbs/10_experiments.ipynb #02c72834
+# %% ../nbs/10_experiments.ipynb #b691a5bd
 def _dlgn(p: Profile, **kw) -> dict:
     return dict(model='dlgn', depth=p.int('depth'), epochs=p.int('dlgn_epochs'), lr=p.float('dlgn_lr'),
                 batch_size=p.int('batch_size'), **kw)
@@ -267,3 +267,23 @@ def synthetic_scaling_grid(p: Profile) -> list[RunConfig]:
 @register_figure('fig_01')
 def overview_grid(p: Profile) -> list[RunConfig]:
     return [c for c in synthetic_scaling_grid(p) if c.model == 'mlp' or (c.width == p.int('big_width') and c.tau == 10.0)]
+
+def synthetic_series(frame: pd.DataFrame, p: Profile) -> pd.Series:
+    "The legend label of each run of the synthetic grid: 'Small τ=1', 'Big τ=10', 'MLP (Medium)'."
+    size = {p.int(key): name for name, key in SYNTHETIC_SERIES.items()}
+    return pd.Series([('MLP (Medium)' if r.model == 'mlp' else f"{size[r.width]} τ={r.tau:g}") for r in frame.itertuples()],
+                     index=frame.index)
+
+# %% ../nbs/10_experiments.ipynb #edabc1de
+@dataclass
+class FigureContext:
+    profile: Profile
+    store: ResultsStore
+    out: Path
+
+def figure_context(profile: str = 'smoke', results_dir=None, figures_dir=None) -> FigureContext:
+    "Profile, results store and output folder of a paper notebook (paths default to the profile's)."
+    p = Profile(profile)
+    out = Path(figures_dir or p.path('figures_dir'))
+    out.mkdir(parents=True, exist_ok=True)
+    return FigureContext(p, ResultsStore(results_dir or p.path('results_dir')), out)

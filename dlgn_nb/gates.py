@@ -6,12 +6,12 @@
 __all__ = ['GATE_NAMES', 'GATE_SYMBOLS', 'GATE_RELAXATIONS', 'N_GATES', 'PASS_A', 'TRUTH_TABLES', 'RELAXED', 'COEFFS', 'BITWISE',
            'coeff_matrix', 'gate_coefficients', 'discrete_coefficients', 'truth_masks', 'gate_words', 'gates_frame']
 
-# %% ../nbs/00_gates.ipynb #3de08614
+# %% ../nbs/00_gates.ipynb #4b73a405
 import numpy as np
 import pandas as pd
 import torch
 
-# %% ../nbs/00_gates.ipynb #96a1c145
+# %% ../nbs/00_gates.ipynb #601af27b
 GATE_NAMES = ('false', 'and', 'a_and_not_b', 'a', 'not_a_and_b', 'b', 'xor', 'or',
               'nor', 'xnor', 'not_b', 'a_or_not_b', 'not_a', 'not_a_or_b', 'nand', 'true')
 "Short names of the 16 gates, in the paper's order (Table 1)."
@@ -27,11 +27,11 @@ GATE_RELAXATIONS = ('0', 'a·b', 'a − ab', 'a', 'b − ab', 'b', 'a + b − 2a
 N_GATES = 16
 PASS_A = GATE_NAMES.index('a')   # the gate a residual initialisation favours
 
-# %% ../nbs/00_gates.ipynb #927a79ec
+# %% ../nbs/00_gates.ipynb #7e9d4e93
 TRUTH_TABLES = np.array([[(g >> (3 - k)) & 1 for k in range(4)] for g in range(N_GATES)], dtype=np.uint8)
 "`TRUTH_TABLES[g, 2*a + b]` is gate `g`'s output on inputs `a`, `b` ∈ {0, 1}."
 
-# %% ../nbs/00_gates.ipynb #e599ebaf
+# %% ../nbs/00_gates.ipynb #ed2a7498
 RELAXED = (
     lambda a, b: torch.zeros_like(a * b),  lambda a, b: a * b,
     lambda a, b: a - a * b,                lambda a, b: a,
@@ -44,12 +44,12 @@ RELAXED = (
 )
 "`RELAXED[g](a, b)`: the real-valued relaxation of gate `g` on tensors (Table 1, column 3)."
 
-# %% ../nbs/00_gates.ipynb #4bdf92b9
+# %% ../nbs/00_gates.ipynb #77f6eb18
 _T = TRUTH_TABLES.astype(np.float64)
 COEFFS = np.stack([_T[:, 0], _T[:, 2] - _T[:, 0], _T[:, 1] - _T[:, 0], _T[:, 3] - _T[:, 2] - _T[:, 1] + _T[:, 0]], 1)
 "`COEFFS[g] = (c1, ca, cb, cab)`: gate `g` equals `c1 + ca·a + cb·b + cab·ab` (derived from the truth tables)."
 
-# %% ../nbs/00_gates.ipynb #0ecaee7a
+# %% ../nbs/00_gates.ipynb #70add502
 def coeff_matrix(like: torch.Tensor) -> torch.Tensor:
     "`COEFFS` as a tensor with the dtype and device of `like`."
     return torch.as_tensor(COEFFS, dtype=like.dtype, device=like.device)
@@ -62,7 +62,7 @@ def discrete_coefficients(logits: torch.Tensor) -> torch.Tensor:
     "Coefficients `[n, 4]` of each neuron's arg-max gate (Eq. 2)."
     return coeff_matrix(logits)[logits.argmax(-1)]
 
-# %% ../nbs/00_gates.ipynb #20f9ecc4
+# %% ../nbs/00_gates.ipynb #d4ea93a1
 BITWISE = (
     lambda a, b: a ^ a,     lambda a, b: a & b,     lambda a, b: a & ~b,    lambda a, b: a,
     lambda a, b: ~a & b,    lambda a, b: b,         lambda a, b: a ^ b,     lambda a, b: a | b,
@@ -83,7 +83,7 @@ def gate_words(gate_ids: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     m = m.reshape(m.shape + (1,) * (a.ndim - np.ndim(gate_ids)))
     return (m[0] & ~a & ~b) | (m[1] & ~a & b) | (m[2] & a & ~b) | (m[3] & a & b)
 
-# %% ../nbs/00_gates.ipynb #9aac76f7
+# %% ../nbs/00_gates.ipynb #65b5f69f
 def gates_frame() -> pd.DataFrame:
     "Table 1 of the paper, generated from this module: id, operator, relaxation, truth table, coefficients."
     rows = []

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['HEADS', 'GroupSum', 'make_head']
 
-# %% ../nbs/03_heads.ipynb #9d5d9fc8
+# %% ../nbs/03_heads.ipynb #d6053379
 import math, warnings
 import torch
 from torch import nn
 
-# %% ../nbs/03_heads.ipynb #c16f5dd7
+# %% ../nbs/03_heads.ipynb #40e0a9ab
 def _check_tau(tau) -> float:
     if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be a finite number > 0, got {tau!r}")
@@ -49,7 +49,7 @@ class GroupSum(nn.Module):
 
     def extra_repr(self): return f'n_classes={self.n_classes}, tau={self.tau:g}'
 
-# %% ../nbs/03_heads.ipynb #b3e95b74
+# %% ../nbs/03_heads.ipynb #f5ef6feb
 HEADS = {'groupsum': GroupSum}
 "Head constructors by name: `HEADS[name](n_classes, tau=..., in_features=..., **params)`."
 

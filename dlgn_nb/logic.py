@@ -7,7 +7,7 @@ __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', '
            'native_library', 'native_available', 'NativeLogicFunction', 'register_backend', 'resolve_backend',
            'fused_logic', 'LogicLayer', 'discrete_mode']
 
-# %% ../nbs/01_logic.ipynb #60203276
+# %% ../nbs/01_logic.ipynb #7830c688
 import ctypes, math, importlib
 from contextlib import contextmanager
 import torch
@@ -15,7 +15,7 @@ from torch import nn
 from .gates import N_GATES, PASS_A, RELAXED, TRUTH_TABLES, gate_coefficients, discrete_coefficients
 from .native import load_library, find_compiler, ptr, CompileError
 
-# %% ../nbs/01_logic.ipynb #fffb8074
+# %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')
 
 def make_wiring(in_features: int, out_features: int, kind: str = 'random', generator: torch.Generator | None = None):
@@ -41,14 +41,14 @@ def make_wiring(in_features: int, out_features: int, kind: str = 'random', gener
             if a[k] != b[j] and a[j] != b[k]: b[j], b[k] = b[k].clone(), b[j].clone()
     return a, b
 
-# %% ../nbs/01_logic.ipynb #fbae912d
+# %% ../nbs/01_logic.ipynb #6c1e6718
 def logic_reference(x: torch.Tensor, logits: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     "Eq. 1 with all 16 gates materialised: `x` `[batch, in]`, `logits` `[out, 16]` -> `[batch, out]`."
     xa, xb = x[:, a], x[:, b]
     p = torch.softmax(logits, -1)
     return sum(p[:, i] * RELAXED[i](xa, xb) for i in range(N_GATES))
 
-# %% ../nbs/01_logic.ipynb #06456d61
+# %% ../nbs/01_logic.ipynb #6170be8b
 class TorchLogicFunction(torch.autograd.Function):
     "Fused logic layer in PyTorch ops: `x` `[in, batch]`, `coef` `[out, 4]`, pins `a`, `b` -> `[out, batch]`."
     @staticmethod
@@ -73,7 +73,7 @@ class TorchLogicFunction(torch.autograd.Function):
             gx.index_add_(0, b, gy * torch.addcmul(cb, cab, xa))
         return gx, gcoef, None, None
 
-# %% ../nbs/01_logic.ipynb #53d932f9
+# %% ../nbs/01_logic.ipynb #6b3b1180
 CPU_KERNEL_SOURCE = r'''
 #include <cstdint>
 #include <algorithm>
@@ -154,7 +154,7 @@ def native_available() -> bool:
     try: native_library(); return True
     except (CompileError, OSError): return False
 
-# %% ../nbs/01_logic.ipynb #7e1a41e2
+# %% ../nbs/01_logic.ipynb #c76f48d5
 def _slice_size(batch: int, threads: int) -> int:
     "Batch columns per backward slice: one slice per thread, rounded up to 16 samples."
     return max(16, -(-batch // max(threads, 1) + 15) // 16 * 16)
@@ -184,7 +184,7 @@ class NativeLogicFunction(torch.autograd.Function):
                                               ptr(partial), _I64(a.numel()), _I64(batch), _I64(slice_), _INT(threads))
         return gx, partial.sum(0).to(x.dtype), None, None
 
-# %% ../nbs/01_logic.ipynb #7a779491
+# %% ../nbs/01_logic.ipynb #17bcd150
 BACKENDS = ('auto', 'torch', 'native', 'pycuda')
 _FUNCTIONS = {'torch': TorchLogicFunction.apply, 'native': NativeLogicFunction.apply}
 
@@ -217,7 +217,7 @@ def fused_logic(x, coef, a, b, backend: str = 'auto'):
     "Fused logic layer on feature-major `x` `[in, batch]` -> `[out, batch]` with coefficients `coef` `[out, 4]`."
     return _FUNCTIONS[resolve_backend(backend, x)](x, coef, a, b)
 
-# %% ../nbs/01_logic.ipynb #3b2d63d0
+# %% ../nbs/01_logic.ipynb #64d40ea0
 INITS = ('gaussian', 'residual')
 
 class LogicLayer(nn.Module):

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['MLP_SIZES', 'MODELS', 'DLGN', 'MLP', 'build_model']
 
-# %% ../nbs/04_models.ipynb #6a09d315
+# %% ../nbs/04_models.ipynb #921df828
 import torch
 from torch import nn
 from .logic import LogicLayer
 from .heads import make_head
 
-# %% ../nbs/04_models.ipynb #3a81065b
+# %% ../nbs/04_models.ipynb #3cf0e559
 class DLGN(nn.Module):
     "A differentiable logic gate network: `depth` `LogicLayer`s of `width` gates, then `head`."
     def __init__(self, in_features: int, width: int, depth: int, head: nn.Module, out_width: int | None = None,
@@ -40,7 +40,7 @@ class DLGN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor: return self.head(self.features(x))
 
-# %% ../nbs/04_models.ipynb #4be3c48d
+# %% ../nbs/04_models.ipynb #93ee0e27
 MLP_SIZES = {'small': 256, 'medium': 512, 'big': 1024}
 
 class MLP(nn.Sequential):
@@ -57,7 +57,7 @@ class MLP(nn.Sequential):
     def forward(self, x):
         return super().forward(x if x.is_floating_point() else x.float())
 
-# %% ../nbs/04_models.ipynb #bc3b7a66
+# %% ../nbs/04_models.ipynb #567b02c7
 MODELS = ('dlgn', 'mlp')
 
 def build_model(cfg, in_features: int, n_classes: int, generator: torch.Generator | None = None) -> nn.Module:

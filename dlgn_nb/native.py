@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['DEFAULT_FLAGS', 'CompileError', 'cache_dir', 'find_compiler', 'library_key', 'build_library', 'load_library', 'ptr']
 
-# %% ../nbs/00a_native.ipynb #8090cb2c
+# %% ../nbs/00a_native.ipynb #11416332
 import ctypes, hashlib, os, platform, shutil, subprocess, tempfile
 from functools import lru_cache
 from pathlib import Path
 
-# %% ../nbs/00a_native.ipynb #cd6e3355
+# %% ../nbs/00a_native.ipynb #bcf52bd5
 class CompileError(RuntimeError):
     "The C/C++ compiler rejected a source, or there is no compiler."
 
@@ -25,7 +25,7 @@ def find_compiler(lang: str = 'c++') -> str | None:
     name = os.environ.get('CXX', 'g++') if lang == 'c++' else os.environ.get('CC', 'gcc')
     return shutil.which(name)
 
-# %% ../nbs/00a_native.ipynb #70b7bbdc
+# %% ../nbs/00a_native.ipynb #c43f0612
 @lru_cache(None)
 def _cpu_signature() -> str:
     info = Path('/proc/cpuinfo')
@@ -43,7 +43,7 @@ def library_key(source: str, flags: tuple, cc: str) -> str:
     h = hashlib.sha256('\0'.join([source, ' '.join(flags), _compiler_version(cc), _cpu_signature()]).encode())
     return h.hexdigest()[:16]
 
-# %% ../nbs/00a_native.ipynb #0040c7f5
+# %% ../nbs/00a_native.ipynb #9b658b69
 DEFAULT_FLAGS = ('-O3', '-march=native', '-fno-math-errno')
 
 def build_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: str = 'c++') -> Path:
@@ -70,7 +70,7 @@ def load_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: str
     "Compile (once per machine) and load `source`; cached per process."
     return ctypes.CDLL(str(build_library(source, name, tuple(flags), lang)))
 
-# %% ../nbs/00a_native.ipynb #be56d54a
+# %% ../nbs/00a_native.ipynb #19f4ab1d
 def ptr(t) -> ctypes.c_void_p:
     "The address of the data of a contiguous torch tensor or numpy array, for a `ctypes` call."
     if hasattr(t, 'data_ptr'):

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['set_seed', 'resolve_device', 'has_logic', 'predict', 'evaluate', 'fit']
 
-# %% ../nbs/07_train.ipynb #f20e3562
+# %% ../nbs/07_train.ipynb #5bf81aaf
 import math, random, sys, time
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .logic import LogicLayer, discrete_mode
 from .data import Dataset
 
-# %% ../nbs/07_train.ipynb #7653f915
+# %% ../nbs/07_train.ipynb #a6af69f6
 def set_seed(seed: int):
     "Seed Python, numpy and PyTorch (CPU and all GPUs)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -28,7 +28,7 @@ def resolve_device(device: str = 'auto') -> torch.device:
         raise RuntimeError(f"device {device!r} requested but PyTorch sees no CUDA GPU here (torch {torch.__version__}); use device='cpu'")
     return d
 
-# %% ../nbs/07_train.ipynb #5317a369
+# %% ../nbs/07_train.ipynb #05b9b826
 def has_logic(model: nn.Module) -> bool:
     "Whether `model` has logic layers (and so a relaxed and a discrete mode)."
     return any(isinstance(m, LogicLayer) for m in model.modules())
@@ -49,7 +49,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     if len(y) == 0: return float('nan')
     return (predict(model, x, batch_size, discrete) == y).float().mean().item()
 
-# %% ../nbs/07_train.ipynb #5e3b24cc
+# %% ../nbs/07_train.ipynb #5716b742
 def fit(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int = 128, seed: int = 0,
         device: str = 'auto', progress: bool | None = None, log=None) -> list[dict]:
     "Train `model` on `data`; returns the per-epoch history."

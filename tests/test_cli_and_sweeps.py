@@ -1,0 +1,32 @@
+"""The `dlgn` entry point, and a sweep killed mid-way that resumes without retraining or losing anything."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+from dlgn_nb.experiments import RunConfig, ResultsStore, figure_grid
+
+ROOT = Path(__file__).resolve().parent.parent
+DLGN = [str(Path(sys.executable).parent / 'dlgn')]
+
+def test_entry_point_lists_figures():
+    out = subprocess.run(DLGN + ['list'], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert 'fig_03' in out and 'quick' in out
+
+def test_bad_configuration_is_a_clear_error(tmp_path):
+    r = subprocess.run(DLGN + ['run', '--set', 'head=softmax', '--results', str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "unknown head 'softmax'; allowed: groupsum" in r.stderr
+
+def test_killed_sweep_resumes(tmp_path):
+    results = tmp_path / 'results'
+    grid = figure_grid('fig_03', 'smoke')
+    cmd = DLGN + ['sweep', 'fig_03', '--profile', 'smoke', '--results', str(results)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(results.glob('*.json')): time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    first = {p.name: p.stat().st_mtime_ns for p in results.glob('*.json')}
+    assert 1 <= len(first) < len({c.hash for c in grid}), 'the sweep should have been killed part-way'
+    for p in results.glob('*.json'): json.loads(p.read_text())            # every record on disk is whole
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+    store = ResultsStore(results)
+    assert store.missing(grid) == []
+    assert all(results.joinpath(n).stat().st_mtime_ns == t for n, t in first.items()), 'stored runs were retrained'
+    assert not [p for p in results.iterdir() if p.name.startswith('.tmp-')]
