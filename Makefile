@@ -4,7 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# the install is redone when pyproject.toml's content changes (not its timestamp: nbdev rewrites the file)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 PROFILE ?= quick
 EXECUTOR ?= local
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
@@ -18,11 +19,11 @@ export MPLBACKEND := Agg
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $@
+	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(STAMP) ## create .venv: torch==2.13.0 (CPU wheel), then the package with its dev tools
 

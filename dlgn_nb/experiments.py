@@ -139,7 +139,7 @@ class ResultsStore:
     def save(self, record: dict) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         p = self.root / f"{record['hash']}.json"
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix='.tmp-', suffix='.json')
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix='.tmp-', suffix='.part')
         try:
             with os.fdopen(fd, 'w') as f: json.dump(record, f, indent=1, default=str)
             os.replace(tmp, p)
@@ -147,6 +147,13 @@ class ResultsStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return p
+
+    def clean_partial(self, min_age_s: float = 60.0) -> int:
+        "Remove temporary files of interrupted writes older than `min_age_s`; returns how many."
+        now, n = time.time(), 0
+        for p in self.root.glob('.tmp-*.part') if self.root.exists() else []:
+            if now - p.stat().st_mtime > min_age_s: p.unlink(missing_ok=True); n += 1
+        return n
 
     def missing(self, cfgs) -> list[RunConfig]:
         "The configurations of `cfgs` (deduplicated, in order) that have no record yet."
@@ -189,6 +196,7 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
     "Compute every configuration of `cfgs` missing from `store`; return all their records (in order)."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(sorted(EXECUTORS))}")
     cfgs = list(cfgs)
+    store.clean_partial()
     todo = store.missing(cfgs)
     show = sys.stderr.isatty() if progress is None else progress
     with tqdm(total=len(todo), desc=f'runs ({len(cfgs) - len(todo)} of {len(cfgs)} stored)', unit='run', disable=not show) as bar:
