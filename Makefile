@@ -14,7 +14,7 @@ TIMEOUT ?= 36000
 PAPER_NBS := $(sort $(wildcard nbs/paper/*.ipynb))
 export MPLBACKEND := Agg
 
-.PHONY: help install test figures check bench clean distclean
+.PHONY: help install install-cuda test figures check bench gpu-check gpu-wheels clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*; touch $@
 
 install: $(STAMP) ## create .venv: torch==2.13.0 (CPU wheel), then the package with its dev tools
+
+install-cuda: $(STAMP) ## add pycuda (the GPU kernels' extra): needs the CUDA toolkit (cuda.h) and a driver
+	$(BIN)/pip install -e '.[cuda]'
 
 test: $(STAMP) ## the test suite: every notebook, the library, the paper notebooks in the smoke profile
 	$(BIN)/python -m pytest -q
@@ -45,6 +48,17 @@ check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (no
 
 bench: $(STAMP) ## CPU training throughput and peak memory, fused layer vs the 16-gate reference, side by side
 	$(BIN)/python tests/bench_training.py
+
+GPU_PYTHON ?= python3
+GPU_SITE ?= /tmp/dlgn-site
+gpu-check: ## on a GPU machine: every kernel against the CPU reference, then timings (pycuda from .whl/ if absent)
+	@export PYTHONPATH=.:$(GPU_SITE); $(GPU_PYTHON) -c 'import pycuda' 2>/dev/null || { \
+	  test -n "$$(ls .whl/pycuda-*.whl 2>/dev/null)" || { echo "pycuda is not installed and .whl/ holds no wheel: run 'make gpu-wheels' where there is internet"; exit 1; }; \
+	  $(GPU_PYTHON) -m pip install -q --no-index --no-deps --target $(GPU_SITE) .whl/*.whl; }; \
+	$(GPU_PYTHON) tests/gpu_check.py $(GPU_CHECK_ARGS)
+
+gpu-wheels: ## build pycuda and its dependencies as wheels into .whl/ for a GPU machine without internet (GPU_PYTHON=python3.12)
+	tests/build_pycuda_wheels.sh $(GPU_PYTHON) .whl
 
 clean: ## remove executed notebooks, smoke outputs and caches (keeps .venv, results/ and the committed figures)
 	rm -rf paper_figures/_executed _smoke .pytest_cache _proc _docs

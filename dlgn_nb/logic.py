@@ -192,15 +192,15 @@ def register_backend(name: str, fn):
     "Make `fn(x, coef, a, b)` available as backend `name` (used by `cuda`)."
     _FUNCTIONS[name] = fn
 
-def _pycuda_usable() -> bool:
-    try: return importlib.import_module('dlgn_nb.cuda').pycuda_available()
-    except ImportError: return False
+def _cuda():
+    "The `cuda` module (it registers backend 'pycuda'; pycuda itself is imported only to launch a kernel)."
+    return importlib.import_module('dlgn_nb.cuda')
 
 def resolve_backend(backend: str, x: torch.Tensor) -> str:
     "The concrete backend that `backend` means for tensor `x`; raises if it cannot run on `x`."
     if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     if backend == 'auto':
-        if x.is_cuda: return 'pycuda' if _pycuda_usable() else 'torch'
+        if x.is_cuda: return 'pycuda' if _cuda().supports(x) else 'torch'
         return 'native' if x.device.type == 'cpu' and x.dtype in _SUFFIX and native_available() else 'torch'
     if backend == 'native':
         if x.device.type != 'cpu': raise ValueError(f"backend 'native' runs on CPU tensors, got a tensor on {x.device}")
@@ -208,7 +208,8 @@ def resolve_backend(backend: str, x: torch.Tensor) -> str:
         native_library()   # raises CompileError with the compiler's message
     if backend == 'pycuda':
         if not x.is_cuda: raise ValueError(f"backend 'pycuda' runs on CUDA tensors, got a tensor on {x.device}")
-        if not _pycuda_usable():
+        if x.dtype != torch.float32: raise ValueError(f"backend 'pycuda' runs float32 tensors, got {x.dtype}")
+        if not _cuda().pycuda_available():
             raise RuntimeError("backend 'pycuda' needs pycuda and a CUDA driver: `pip install -e .[cuda]` "
                                "(or `make install-cuda`) on a machine with a GPU")
     return backend

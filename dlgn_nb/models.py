@@ -24,6 +24,7 @@ class DLGN(nn.Module):
         self.in_features = in_features
         self.layers = nn.ModuleList(LogicLayer(i, o, wiring, init, backend, generator=generator)
                                     for i, o in zip([in_features] + widths[:-1], widths))
+        if hasattr(head, 'group_size'): head.group_size(widths[-1])   # too narrow an output fails here, not at run time
         self.head = head
 
     @property

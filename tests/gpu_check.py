@@ -1,0 +1,171 @@
+"""GPU check of the PyCUDA kernels (`make gpu-check`, on a machine with a GPU and pycuda).
+
+1. Correctness: every kernel against the float64 CPU reference on fresh random wirings (gates whose pins share an
+   input, one input feeding a third of the layer, batch sizes that are no multiple of 32), with the allocator's
+   memory poisoned by NaNs first so an unwritten output cannot pass; on a side stream too; the packed network
+   against PyTorch's discrete evaluation, exactly.
+2. Speed: a training step (forward + backward + Adam) of a 6 x 64,000-gate DLGN at batch 128 to 1024, PyCUDA
+   kernels against the pure-PyTorch path on the same GPU, timed with CUDA events after a warm-up (median of many
+   steps); and each kernel of one 64,000 -> 64,000 layer, with the bandwidth it reaches beside the bytes floor
+   (each input read once, each output written once) and the device-to-device copy bandwidth measured here.
+
+    PYTHONPATH=. python tests/gpu_check.py [--quick] [--json out.json]
+"""
+import argparse, json, math, platform, statistics, sys, time
+import torch
+
+def rel_err(got, want): return ((got.double().cpu() - want).norm() / want.norm().clamp_min(1e-30)).item()
+
+def poison(gib=2):
+    "Hand the caching allocator `gib` GiB of NaNs to reuse, so a kernel that skips an output shows it."
+    torch.cuda.empty_cache()
+    t = torch.full((gib * 2**28,), float('nan'), device='cuda'); del t
+
+def correctness(report):
+    from dlgn_nb.logic import logic_reference, make_wiring, resolve_backend, fused_logic
+    from dlgn_nb.gates import gate_coefficients
+    from dlgn_nb.cuda import KernelLogicFunction, packed_counts
+    ok = True
+    for batch, n_in, n_out, seed in [(1, 40, 300, 0), (37, 64, 500, 1), (128, 784, 2000, 2), (1000, 500, 3000, 3), (333, 4000, 257, 4)]:
+        g = torch.Generator().manual_seed(seed)
+        x = torch.rand(batch, n_in, dtype=torch.float64, generator=g, requires_grad=True)
+        w = torch.randn(n_out, 16, dtype=torch.float64, generator=g, requires_grad=True)
+        a, b = make_wiring(n_in, n_out, 'random', g)
+        a[: n_out // 10] = b[: n_out // 10]                   # shared-input gates
+        a[n_out // 3: 2 * n_out // 3] = 5                     # extreme fan-out
+        ref = logic_reference(x, w, a, b)
+        gy = torch.randn_like(ref)
+        gx_ref, gw_ref = torch.autograd.grad(ref, (x, w), gy)
+        for stream in (None, torch.cuda.Stream()):
+            poison()
+            ctx = torch.cuda.stream(stream) if stream is not None else torch.cuda.stream(torch.cuda.current_stream())
+            with ctx:
+                xc = x.detach().float().cuda().requires_grad_(); wc = w.detach().float().cuda().requires_grad_()
+                assert resolve_backend('auto', xc) == 'pycuda'
+                y = fused_logic(xc.t().contiguous(), gate_coefficients(wc), a.cuda(), b.cuda(), 'pycuda').t()
+                gx, gw = torch.autograd.grad(y, (xc, wc), gy.float().cuda())
+            torch.cuda.synchronize()
+            errs = [rel_err(y, ref), rel_err(gx, gx_ref), rel_err(gw, gw_ref)]
+            good = max(errs) < 1e-5 and all(torch.isfinite(t).all() for t in (y, gx, gw))
+            ok &= good
+            report.append(dict(check='layer', batch=batch, n_in=n_in, n_out=n_out, side_stream=stream is not None,
+                               err_y=errs[0], err_gx=errs[1], err_gw=errs[2], ok=bool(good)))
+            print(f"layer batch={batch:5d} {n_in:5d}->{n_out:5d} side_stream={stream is not None!s:5}: rel err y {errs[0]:.1e} "
+                  f"gx {errs[1]:.1e} gw {errs[2]:.1e} {'OK' if good else 'FAIL'}", flush=True)
+    import warnings
+    from dlgn_nb.models import DLGN
+    from dlgn_nb.heads import GroupSum
+    for batch in (1, 77, 1000, 4097):
+        g = torch.Generator().manual_seed(batch)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            net = DLGN(784, 3000, 4, GroupSum(10, tau=1.0), out_width=2005, generator=g).eval()
+        xb = torch.randint(0, 2, (batch, 784), generator=g, dtype=torch.uint8)
+        with torch.no_grad(): expected = net(xb).round().to(torch.int32)
+        got = packed_counts(net.cuda(), xb.cuda()).cpu()
+        good = torch.equal(got, expected); ok &= good
+        report.append(dict(check='packed', batch=batch, ok=bool(good)))
+        print(f"packed network batch={batch}: {'exact' if good else 'MISMATCH'}", flush=True)
+    return ok
+
+def time_cuda(fn, warmup=3, reps=20):
+    for _ in range(warmup): fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record(); fn(); e.record(); e.synchronize()
+        times.append(s.elapsed_time(e) / 1e3)
+    return statistics.median(times)
+
+def copy_bandwidth():
+    t = torch.empty(2**28, device='cuda')           # 1 GiB
+    sec = time_cuda(lambda: t.clone(), reps=10)
+    return 2 * t.numel() * 4 / sec
+
+def speed(report, batches, width, depth):
+    import torch.nn.functional as F
+    from dlgn_nb.models import DLGN
+    from dlgn_nb.heads import GroupSum
+    rows = []
+    for batch in batches:
+        res = {}
+        for backend in ('torch', 'pycuda'):
+            torch.manual_seed(0)
+            g = torch.Generator().manual_seed(0)
+            model = DLGN(784, width, depth, GroupSum(10, tau=10.0), backend=backend, generator=g).cuda()
+            opt = torch.optim.Adam(model.parameters(), lr=0.01)
+            x = torch.randint(0, 2, (batch, 784), device='cuda', dtype=torch.uint8)
+            y = torch.randint(0, 10, (batch,), device='cuda')
+            def step():
+                loss = F.cross_entropy(model(x), y); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            res[backend] = time_cuda(step, warmup=3, reps=15)
+            del model, opt
+            torch.cuda.empty_cache()
+        rows.append(dict(batch=batch, torch_ms=res['torch'] * 1e3, pycuda_ms=res['pycuda'] * 1e3, speedup=res['torch'] / res['pycuda']))
+        print(f"train step {depth} x {width:,} batch {batch:5d}: torch {res['torch']*1e3:8.2f} ms  pycuda {res['pycuda']*1e3:8.2f} ms  "
+              f"speed-up {res['torch']/res['pycuda']:5.2f}x", flush=True)
+    report.append(dict(check='train_step', rows=rows))
+    return rows
+
+def kernels(report, batch, width, ceiling):
+    from dlgn_nb.cuda import kernels_for, kernel_forward, kernel_backward, cached_reverse_index, tile_launch
+    from dlgn_nb.logic import make_wiring, TorchLogicFunction
+    from dlgn_nb.gates import gate_coefficients
+    g = torch.Generator().manual_seed(0)
+    a, b = (t.cuda() for t in make_wiring(width, width, 'random', g))
+    x = torch.rand(width, batch, device='cuda'); gy = torch.randn(width, batch, device='cuda')
+    coef = gate_coefficients(torch.randn(width, 16, device='cuda'))
+    K = kernels_for(x)
+    rev_start, rev = cached_reverse_index(a, b, width)
+    n, B, f = width, batch, 4
+    partial = torch.empty(n, 32, 4, device='cuda'); gx = torch.empty_like(x)
+    floors = {'logic_forward': n * B * f * 2 + n * 32,
+              'logic_backward_coef': n * B * f * 2 + n * 16 + n * 32 * 16,
+              'logic_backward_x': n * B * f * 3 + n * 32 + n * 8 + (n + 1) * 8}
+    runs = {'logic_forward': lambda: kernel_forward(K, x, coef, a, b),
+            'logic_backward_coef': lambda: K.launch('logic_backward_coef', (math.ceil(n / 8), 1), (32, 8), x, a, b, gy, partial, n, B),
+            'logic_backward_x': lambda: K.launch('logic_backward_x', *tile_launch(n, B), x, a, b, coef, gy, rev_start, rev, gx, n, B)}
+    rows = []
+    for name, fn in runs.items():
+        sec = time_cuda(fn, reps=50)
+        bw = floors[name] / sec
+        rows.append(dict(kernel=name, batch=B, width=n, us=sec * 1e6, floor_bytes=floors[name], gb_s=bw / 1e9, of_copy=bw / ceiling))
+    tf_fwd = time_cuda(lambda: TorchLogicFunction.apply(x, coef, a, b), reps=30)
+    xr = x.clone().requires_grad_(); cr = coef.clone().requires_grad_()
+    def torch_fb():
+        y = TorchLogicFunction.apply(xr, cr, a, b); y.backward(gy)
+    tf_fb = time_cuda(torch_fb, reps=30)
+    def our_fb():
+        y = kernel_forward(K, x, coef, a, b); kernel_backward(K, x, coef, a, b, gy)
+    ours_fb = time_cuda(our_fb, reps=30)
+    for r in rows:
+        print(f"  {r['kernel']:<22s} batch {B:5d}: {r['us']:9.1f} us  floor {r['floor_bytes']/1e6:8.1f} MB  "
+              f"{r['gb_s']:7.0f} GB/s  ({100 * r['of_copy']:4.0f}% of copy bandwidth)", flush=True)
+    print(f"  one layer fwd+bwd: pycuda {ours_fb*1e6:9.1f} us, torch {tf_fb*1e6:9.1f} us ({tf_fb/ours_fb:.2f}x); "
+          f"torch forward alone {tf_fwd*1e6:.1f} us", flush=True)
+    report.append(dict(check='kernels', batch=B, rows=rows, layer_fwd_bwd_us=dict(pycuda=ours_fb * 1e6, torch=tf_fb * 1e6)))
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--quick', action='store_true', help='smaller speed runs'); ap.add_argument('--json')
+    a = ap.parse_args()
+    import pycuda
+    print(f"{torch.cuda.get_device_name()} | torch {torch.__version__} | pycuda {pycuda.VERSION_TEXT} | python {platform.python_version()}", flush=True)
+    report = []
+    t0 = time.time()
+    ok = correctness(report)
+    print(f"correctness: {'ALL OK' if ok else 'FAILURES'} ({time.time() - t0:.0f} s)", flush=True)
+    ceiling = copy_bandwidth()
+    print(f"device-to-device copy: {ceiling / 1e9:.0f} GB/s (bytes read + written)", flush=True)
+    width = 16000 if a.quick else 64000
+    for batch in ((256,) if a.quick else (128, 1024)): kernels(report, batch, width, ceiling)
+    rows = speed(report, (128, 256) if a.quick else (128, 256, 512, 1024), width, 6)
+    print('\nsummary: training step (forward + backward + Adam), 6 x %s gates' % f'{width:,}')
+    for r in rows: print(f"  batch {r['batch']:5d}: pycuda {r['pycuda_ms']:7.2f} ms, torch {r['torch_ms']:7.2f} ms -> {r['speedup']:.2f}x")
+    print(f"correctness: {'ALL OK' if ok else 'FAILURES'}; total {time.time() - t0:.0f} s")
+    if a.json:
+        with open(a.json, 'w') as f: json.dump(dict(device=torch.cuda.get_device_name(), copy_gb_s=ceiling / 1e9, report=report), f, indent=1)
+    sys.exit(0 if ok else 1)
+
+if __name__ == '__main__': main()
