@@ -51,10 +51,11 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 
 # %% ../nbs/07_train.ipynb #5716b742
 def fit(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int = 128, seed: int = 0,
-        device: str = 'auto', progress: bool | None = None, log=None) -> list[dict]:
-    "Train `model` on `data`; returns the per-epoch history."
+        device: str = 'auto', progress: bool | None = None, log=None, min_steps: int | None = None) -> list[dict]:
+    "Train `model` on `data` for `epochs` (more if needed to make `min_steps` optimizer steps); returns the per-epoch history."
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0, got {epochs}, {batch_size}, {lr}")
+    if min_steps: epochs = max(epochs, math.ceil(min_steps / math.ceil(len(data.y_train) / batch_size)))
     dev = resolve_device(device)
     model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
