@@ -46,8 +46,9 @@ figures: $(STAMP) ## every paper figure and table into paper_figures/ (PROFILE=q
 check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (notebooks and library in sync)
 	$(BIN)/python tests/check_sync.py
 
-bench: $(STAMP) ## CPU training throughput and peak memory, fused layer vs the 16-gate reference, side by side
+bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), discrete inference
 	$(BIN)/python tests/bench_training.py
+	$(BIN)/python tests/bench_inference.py
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

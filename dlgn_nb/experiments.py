@@ -105,8 +105,8 @@ def environment() -> dict:
             'numpy': np.__version__, 'platform': platform.platform(), 'processor': platform.processor() or platform.machine(),
             'threads': torch.get_num_threads(), 'cuda': torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
-def run_config(cfg: RunConfig, progress: bool | None = None) -> dict:
-    "Train and evaluate one run; returns its record."
+def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> dict:
+    "Train and evaluate one run; returns its record. With `model_dir`, a DLGN's discrete model is saved there as `<hash>.npz`."
     t0 = time.perf_counter()
     data = _dataset(cfg.dataset, cfg.n_classes, cfg.data_seed, cfg.samples_per_class)
     set_seed(cfg.seed)
@@ -115,6 +115,9 @@ def run_config(cfg: RunConfig, progress: bool | None = None) -> dict:
         model = build_model(cfg, data.in_features, data.n_classes, generator=torch.Generator().manual_seed(cfg.seed))
     history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, seed=cfg.seed, device=cfg.device, progress=progress,
                   min_steps=cfg.min_steps)
+    if model_dir is not None and cfg.model == 'dlgn':
+        from dlgn_nb.infer import export_discrete, save_discrete
+        save_discrete(export_discrete(model.cpu(), data.info.get('preprocessing')), Path(model_dir) / f'{cfg.hash}.npz')
     best = max(history, key=lambda r: r['val_discrete'])
     last = history[-1]
     metrics = {'test_acc': last['test_discrete'], 'test_acc_relaxed': last['test_relaxed'], 'val_acc': last['val_discrete'],
@@ -179,19 +182,19 @@ class ResultsStore:
         return pd.DataFrame(rows)
 
 # %% ../nbs/10_experiments.ipynb #c5f8aa57
-def _run_in_worker(cfg: RunConfig, threads: int) -> dict:
+def _run_in_worker(cfg: RunConfig, threads: int, model_dir=None) -> dict:
     torch.set_num_threads(threads)
-    return run_config(cfg, progress=False)
+    return run_config(cfg, progress=False, model_dir=model_dir)
 
-def local_executor(cfgs: list, store: ResultsStore, workers: int = 1, on_done: Callable = None, **_):
+def local_executor(cfgs: list, store: ResultsStore, workers: int = 1, on_done: Callable = None, model_dir=None, **_):
     "Train `cfgs` here (`workers=1`) or in `workers` processes; save each record as it completes."
     if workers <= 1:
         for c in cfgs:
-            store.save(run_config(c, progress=False)); on_done and on_done(c)
+            store.save(run_config(c, progress=False, model_dir=model_dir)); on_done and on_done(c)
         return
     threads = max(1, (os.cpu_count() or 1) // workers)
     with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as pool:
-        futures = {pool.submit(_run_in_worker, c, threads): c for c in cfgs}
+        futures = {pool.submit(_run_in_worker, c, threads, model_dir): c for c in cfgs}
         for f in as_completed(futures):
             store.save(f.result()); on_done and on_done(futures[f])
 
