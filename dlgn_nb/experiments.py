@@ -24,7 +24,7 @@ from .data import DATASETS, load_dataset
 from .heads import HEADS, _check_tau
 from .logic import BACKENDS, WIRINGS, INITS
 from .models import MODELS, build_model
-from .train import fit, set_seed, resolve_device, has_logic
+from .train import fit, fit_head_after, set_seed, resolve_device, has_logic
 
 # %% ../nbs/10_experiments.ipynb #85ddb77e
 RESULTS_VERSION = 1
@@ -118,12 +118,17 @@ def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> 
     if model_dir is not None and cfg.model == 'dlgn':
         from dlgn_nb.infer import export_discrete, save_discrete
         save_discrete(export_discrete(model.cpu(), data.info.get('preprocessing')), Path(model_dir) / f'{cfg.hash}.npz')
+    extra = {}
+    if cfg.model == 'dlgn' and hasattr(model.head, 'make_fc'):       # 'fc_after': fit the head on the frozen network
+        extra = {'test_acc_before_head': history[-1]['test_discrete']}
+        after = fit_head_after(model, data, model.head.epochs_after, model.head.lr_after, cfg.batch_size, cfg.seed, cfg.device)
+        history = history + [{**r, 'epoch': len(history) + r['epoch'], 'phase': 'head after training'} for r in after]
     best = max(history, key=lambda r: r['val_discrete'])
     last = history[-1]
-    metrics = {'test_acc': last['test_discrete'], 'test_acc_relaxed': last['test_relaxed'], 'val_acc': last['val_discrete'],
+    metrics = {'test_acc': last['test_discrete'], 'test_acc_relaxed': last.get('test_relaxed'), 'val_acc': last['val_discrete'],
                'best_val_epoch': best['epoch'], 'test_acc_at_best_val': best['test_discrete'],
-               'train_seconds': last['train_seconds'], 'n_params': sum(p.numel() for p in model.parameters()),
-               'n_gates': getattr(model, 'n_gates', None)}
+               'train_seconds': max(r.get('train_seconds', 0) for r in history), 'n_params': sum(p.numel() for p in model.parameters()),
+               'n_gates': getattr(model, 'n_gates', None), **extra}
     return {'hash': cfg.hash, 'config': asdict(cfg), 'metrics': metrics, 'history': history,
             'data': {'name': data.name, 'n_classes': data.n_classes, 'sizes': data.sizes(), **data.info},
             'warnings': sorted({str(w.message) for w in caught}), 'environment': environment(),

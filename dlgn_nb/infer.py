@@ -117,9 +117,10 @@ def random_discrete(n_inputs: int, widths: list, n_classes: int, seed: int = 0) 
 USES_A = np.array([TRUTH_TABLES[g][0:2].tolist() != TRUTH_TABLES[g][2:4].tolist() for g in range(N_GATES)])
 USES_B = np.array([TRUTH_TABLES[g][0::2].tolist() != TRUTH_TABLES[g][1::2].tolist() for g in range(N_GATES)])
 
-def live_masks(dm: DiscreteModel) -> list:
-    "Per layer, the boolean mask of the gates some output read by the head depends on."
-    need = np.zeros(len(dm.layers[-1][2]), bool); need[: dm.n_classes * dm.group_size] = True
+def live_masks(dm: DiscreteModel, read: np.ndarray | None = None) -> list:
+    "Per layer, the mask of the gates that an output read by the head (or by the mask `read` over the last layer) depends on."
+    if read is None: need = np.zeros(len(dm.layers[-1][2]), bool); need[: dm.n_classes * dm.group_size] = True
+    else: need = np.asarray(read, bool)
     masks = [need]
     for (a, b, g), (_, _, g_prev) in zip(dm.layers[:0:-1], dm.layers[-2::-1]):
         prev = np.zeros(len(g_prev), bool)

@@ -222,14 +222,21 @@ def fused_logic(x, coef, a, b, backend: str = 'auto'):
 INITS = ('gaussian', 'residual')
 
 class LogicLayer(nn.Module):
-    "A layer of `out_features` two-input logic gates reading `in_features` inputs."
-    def __init__(self, in_features: int, out_features: int, wiring: str = 'random', init: str = 'gaussian',
+    "A layer of `out_features` two-input logic gates reading `in_features` inputs; `wiring` is a name or pins `(a, b)`."
+    def __init__(self, in_features: int, out_features: int, wiring='random', init: str = 'gaussian',
                  backend: str = 'auto', residual_logit: float = 5.0, generator: torch.Generator | None = None):
         super().__init__()
         if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
         if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+        if isinstance(wiring, str): a, b = make_wiring(in_features, out_features, wiring, generator)
+        else:                                   # explicit pins (a, b), e.g. the structured wiring of tree heads
+            a, b = (torch.as_tensor(t, dtype=torch.int64).clone() for t in wiring)
+            if a.shape != (out_features,) or b.shape != (out_features,):
+                raise ValueError(f"explicit wiring needs two pin tensors of length out_features={out_features}")
+            if min(int(a.min()), int(b.min())) < 0 or max(int(a.max()), int(b.max())) >= in_features:
+                raise ValueError(f"explicit wiring reads inputs outside 0..{in_features - 1}")
+            wiring = 'explicit'
         self.in_features, self.out_features, self.backend, self.wiring = in_features, out_features, backend, wiring
-        a, b = make_wiring(in_features, out_features, wiring, generator)
         self.register_buffer('idx_a', a)
         self.register_buffer('idx_b', b)
         if init == 'gaussian': w = torch.randn(out_features, N_GATES, generator=generator)

@@ -41,6 +41,10 @@ class DLGN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor: return self.head(self.features(x))
 
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        "The head's training loss (cross-entropy for most heads)."
+        return self.head.loss(self.features(x), y)
+
 # %% ../nbs/04_models.ipynb #93ee0e27
 MLP_SIZES = {'small': 256, 'medium': 512, 'big': 1024}
 

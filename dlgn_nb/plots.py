@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['DLGN_COLOR', 'MLP_COLOR', 'PAPER_RC', 'paper_style', 'save_figure', 'provenance', 'summarize', 'mean_std',
-           'write_table', 'plot_vs_classes']
+           'write_table', 'plot_vs_classes', 'series_colors', 'plot_activation_histograms', 'plot_learning_curves',
+           'plot_per_class', 'plot_pruning']
 
 # %% ../nbs/11_plots.ipynb #4bf1fef6
 import json, os, tempfile
@@ -88,4 +89,45 @@ def plot_vs_classes(ax, frame: pd.DataFrame, styles: dict, metric: str = 'test_a
         if (d['n'] > 1).any(): ax.fill_between(d[x], d['mean'] - d['std'], d['mean'] + d['std'], alpha=0.15, color=kw.get('color'))
     ax.set_xscale('log'); ax.set_xlabel('# Classes'); ax.set_ylabel('Test Accuracy (%)'); ax.set_ylim(0, 100)
     ax.legend(frameon=False)
+    return ax
+
+# %% ../nbs/11_plots.ipynb #9bdce1ff
+def series_colors(labels) -> dict:
+    "A colour per label from a sequential map (ordered, e.g. by τ)."
+    cmap = plt.get_cmap('viridis')
+    labels = list(labels)
+    return {l: cmap(i / max(1, len(labels) - 1) * 0.9) for i, l in enumerate(labels)}
+
+def plot_activation_histograms(ax, rates: dict, bins: int = 40):
+    "Percent of neurons per activation-rate bin, one line per label (`rates[label]`: per-layer arrays)."
+    from dlgn_nb.analysis import activation_histogram
+    for (label, r), color in zip(rates.items(), series_colors(rates).values()):
+        h = activation_histogram(r, bins)
+        ax.plot(h['rate'], h['percent'], label=label, color=color, drawstyle='steps-mid')
+    ax.set_xlabel('Activation Rate'); ax.set_ylabel('% of Neurons'); ax.set_xlim(0, 1); ax.legend(frameon=False)
+    return ax
+
+def plot_learning_curves(ax, histories: dict, key: str = 'val_discrete'):
+    "Accuracy (%) per epoch, one line per label (`histories[label]`: a run's history)."
+    for (label, h), color in zip(histories.items(), series_colors(histories).values()):
+        ax.plot([r['epoch'] for r in h], [100 * r[key] for r in h], label=label, color=color)
+    ax.set_xlabel('Epoch'); ax.set_ylabel('Validation Accuracy (%)'); ax.legend(frameon=False)
+    return ax
+
+def plot_per_class(ax, accuracies: dict):
+    "Accuracy (%) per class label, one line per label (`accuracies[label]`: array over classes)."
+    for (label, acc), color in zip(accuracies.items(), series_colors(accuracies).values()):
+        ax.plot(np.arange(len(acc)), 100 * np.asarray(acc), marker='o', label=label, color=color)
+    ax.set_xlabel('Class Label'); ax.set_ylabel('Accuracy (%)'); ax.legend(frameon=False)
+    return ax
+
+def plot_pruning(ax, frames: dict, dead_label: str = 'Pruning'):
+    "Accuracy (%) against kept neurons per class, one line per label; the dead-gate share (red, right axis) of the first."
+    for (label, f), color in zip(frames.items(), series_colors(frames).values()):
+        ax.plot(f['kept_per_class'], 100 * f['accuracy'], marker='o', label=label, color=color)
+    first = next(iter(frames.values()))
+    ax2 = ax.twinx()
+    ax2.plot(first['kept_per_class'], 100 * first['dead_fraction'], color=MLP_COLOR, ls='--', label=dead_label)
+    ax2.set_ylabel('Dead gates in the network (%)', color=MLP_COLOR); ax2.set_ylim(0, 100)
+    ax.set_xlabel('# Neurons per Class'); ax.set_ylabel('Validation Accuracy (%)'); ax.set_ylim(0, 100); ax.legend(frameon=False)
     return ax

@@ -12,7 +12,7 @@ def test_entry_point_lists_figures():
 
 def test_bad_configuration_is_a_clear_error(tmp_path):
     r = subprocess.run(DLGN + ['run', '--set', 'head=softmax', '--results', str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 2 and "unknown head 'softmax'; allowed: groupsum" in r.stderr
+    assert r.returncode == 2 and "unknown head 'softmax'; allowed: binary_logit" in r.stderr
 
 def test_killed_sweep_resumes(tmp_path):
     results = tmp_path / 'results'
