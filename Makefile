@@ -14,7 +14,7 @@ TIMEOUT ?= 36000
 PAPER_NBS := $(sort $(wildcard nbs/paper/*.ipynb))
 export MPLBACKEND := Agg
 
-.PHONY: help install install-cuda test figures check bench gpu-check gpu-wheels clean distclean
+.PHONY: help install install-cuda test figures data check bench gpu-check gpu-wheels clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,12 +43,17 @@ figures: $(STAMP) ## every paper figure and table into paper_figures/ (PROFILE=q
 	  echo "   done in $$(( $$(date +%s) - start )) s"; \
 	done
 
+data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
+	$(BIN)/dlgn data fetch all
+	$(BIN)/dlgn data list
+
 check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (notebooks and library in sync)
 	$(BIN)/python tests/check_sync.py
 
 bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), discrete inference
 	$(BIN)/python tests/bench_training.py
 	$(BIN)/python tests/bench_inference.py
+	$(BIN)/python tests/bench_data.py
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

@@ -29,8 +29,9 @@ from .train import fit, fit_head_after, set_seed, resolve_device, has_logic
 # %% ../nbs/10_experiments.ipynb #85ddb77e
 RESULTS_VERSION = 1
 _EXECUTION_FIELDS = ('backend', 'device')
-_DLGN_ONLY = ('width', 'depth', 'out_width', 'head', 'tau', 'head_params', 'wiring', 'init')
-_MLP_ONLY = ('mlp_hidden',)
+_UNUSED = {'dlgn': ('mlp_hidden',),                                     # fields each model does not read
+           'clgn': ('mlp_hidden', 'depth', 'out_width', 'wiring'),
+           'mlp': ('width', 'depth', 'out_width', 'head', 'tau', 'head_params', 'wiring', 'init')}
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -39,7 +40,7 @@ class RunConfig:
     n_classes: int = 10
     samples_per_class: int | None = None   # synthetic data only; None: the dataset's default
     data_seed: int = 0
-    model: str = 'dlgn'                    # 'dlgn' | 'mlp'
+    model: str = 'dlgn'                    # 'dlgn' | 'mlp' | 'clgn' (width is the CLGN's k)
     width: int = 8000
     depth: int = 6
     out_width: int | None = None           # width of the last logic layer, if not `width`
@@ -47,7 +48,7 @@ class RunConfig:
     tau: float = 10.0
     head_params: tuple | None = None       # ((name, value), ...) for heads that take parameters
     wiring: str = 'random'
-    init: str = 'gaussian'
+    init: str | None = None                # None: the model's own (DLGN gaussian, CLGN residual)
     mlp_hidden: int = 512
     epochs: int = 10
     min_steps: int | None = None           # train more epochs if needed to take this many optimizer steps
@@ -62,7 +63,8 @@ class RunConfig:
             if value not in options: raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(sorted(options))}")
         allowed('dataset', self.dataset, DATASETS); allowed('model', self.model, MODELS)
         allowed('head', self.head, HEADS); allowed('wiring', self.wiring, WIRINGS)
-        allowed('init', self.init, INITS); allowed('backend', self.backend, BACKENDS)
+        if self.init is not None: allowed('init', self.init, INITS)
+        allowed('backend', self.backend, BACKENDS)
         object.__setattr__(self, 'tau', _check_tau(self.tau))    # 3 and 3.0 are the same run
         for name in ('n_classes', 'width', 'depth', 'mlp_hidden', 'epochs', 'batch_size'):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
@@ -76,7 +78,7 @@ class RunConfig:
 
     def canonical(self) -> dict:
         "The fields that determine the result (see above)."
-        skip = set(_EXECUTION_FIELDS) | set(_MLP_ONLY if self.model == 'dlgn' else _DLGN_ONLY)
+        skip = set(_EXECUTION_FIELDS) | set(_UNUSED[self.model])
         d = {k: v for k, v in asdict(self).items() if k not in skip and v is not None}
         return {**d, 'results_version': RESULTS_VERSION}
 
@@ -112,10 +114,10 @@ def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> 
     set_seed(cfg.seed)
     with warnings.catch_warnings(record=True) as caught:    # e.g. a Group-Sum remainder: kept in the record, not printed
         warnings.simplefilter('always')
-        model = build_model(cfg, data.in_features, data.n_classes, generator=torch.Generator().manual_seed(cfg.seed))
+        model = build_model(cfg, data.x_train.shape[1:], data.n_classes, generator=torch.Generator().manual_seed(cfg.seed))
     history = fit(model, data, cfg.epochs, cfg.lr, cfg.batch_size, seed=cfg.seed, device=cfg.device, progress=progress,
                   min_steps=cfg.min_steps)
-    if model_dir is not None and cfg.model == 'dlgn':
+    if model_dir is not None and cfg.model == 'dlgn' and cfg.head == 'groupsum':
         from dlgn_nb.infer import export_discrete, save_discrete
         save_discrete(export_discrete(model.cpu(), data.info.get('preprocessing')), Path(model_dir) / f'{cfg.hash}.npz')
     extra = {}

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', 'logic_reference', 'TorchLogicFunction',
            'native_library', 'native_available', 'NativeLogicFunction', 'register_backend', 'resolve_backend',
-           'fused_logic', 'LogicLayer', 'discrete_mode']
+           'fused_logic', 'LogicGates', 'LogicLayer', 'discrete_mode']
 
 # %% ../nbs/01_logic.ipynb #7830c688
 import ctypes, math, importlib
@@ -221,13 +221,33 @@ def fused_logic(x, coef, a, b, backend: str = 'auto'):
 # %% ../nbs/01_logic.ipynb #64d40ea0
 INITS = ('gaussian', 'residual')
 
-class LogicLayer(nn.Module):
+class LogicGates(nn.Module):
+    "Learnable gates: logits `weights` `[*shape, 16]`, relaxed or discrete coefficients, arg-max gate ids."
+    def __init__(self, shape: tuple, init: str = 'gaussian', residual_logit: float = 5.0, generator: torch.Generator | None = None):
+        super().__init__()
+        if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
+        if init == 'gaussian': w = torch.randn(*shape, N_GATES, generator=generator)
+        else: w = torch.zeros(*shape, N_GATES); w[..., PASS_A] = residual_logit
+        self.weights = nn.Parameter(w)
+        self.discrete = None   # None: follow self.training
+
+    @property
+    def is_discrete(self) -> bool: return (not self.training) if self.discrete is None else bool(self.discrete)
+
+    def coefficients(self) -> torch.Tensor:
+        "The `[..., 4]` coefficients in the current mode."
+        return discrete_coefficients(self.weights) if self.is_discrete else gate_coefficients(self.weights)
+
+    def gate_ids(self) -> torch.Tensor:
+        "Each gate's arg-max id (what it computes in discrete mode)."
+        return self.weights.argmax(-1)
+
+class LogicLayer(LogicGates):
     "A layer of `out_features` two-input logic gates reading `in_features` inputs; `wiring` is a name or pins `(a, b)`."
     def __init__(self, in_features: int, out_features: int, wiring='random', init: str = 'gaussian',
                  backend: str = 'auto', residual_logit: float = 5.0, generator: torch.Generator | None = None):
-        super().__init__()
-        if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
         if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+        if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
         if isinstance(wiring, str): a, b = make_wiring(in_features, out_features, wiring, generator)
         else:                                   # explicit pins (a, b), e.g. the structured wiring of tree heads
             a, b = (torch.as_tensor(t, dtype=torch.int64).clone() for t in wiring)
@@ -236,24 +256,10 @@ class LogicLayer(nn.Module):
             if min(int(a.min()), int(b.min())) < 0 or max(int(a.max()), int(b.max())) >= in_features:
                 raise ValueError(f"explicit wiring reads inputs outside 0..{in_features - 1}")
             wiring = 'explicit'
+        super().__init__((out_features,), init, residual_logit, generator)
         self.in_features, self.out_features, self.backend, self.wiring = in_features, out_features, backend, wiring
         self.register_buffer('idx_a', a)
         self.register_buffer('idx_b', b)
-        if init == 'gaussian': w = torch.randn(out_features, N_GATES, generator=generator)
-        else: w = torch.zeros(out_features, N_GATES); w[:, PASS_A] = residual_logit
-        self.weights = nn.Parameter(w)
-        self.discrete = None   # None: follow self.training
-
-    @property
-    def is_discrete(self) -> bool: return (not self.training) if self.discrete is None else bool(self.discrete)
-
-    def coefficients(self) -> torch.Tensor:
-        "The `[out, 4]` coefficients in the current mode."
-        return discrete_coefficients(self.weights) if self.is_discrete else gate_coefficients(self.weights)
-
-    def gate_ids(self) -> torch.Tensor:
-        "Each neuron's arg-max gate id (what it computes in discrete mode)."
-        return self.weights.argmax(-1)
 
     def forward(self, x: torch.Tensor, feature_major: bool = False) -> torch.Tensor:
         "`x` `[batch, in]` -> `[batch, out]`; with `feature_major`, `[in, batch]` -> `[out, batch]`."
@@ -271,8 +277,8 @@ class LogicLayer(nn.Module):
 
 @contextmanager
 def discrete_mode(model: nn.Module, discrete: bool = True):
-    "Pin every `LogicLayer` of `model` to discrete (or relaxed) mode inside a `with` block."
-    layers = [m for m in model.modules() if isinstance(m, LogicLayer)]
+    "Pin every logic module (`LogicGates`) of `model` to discrete (or relaxed) mode inside a `with` block."
+    layers = [m for m in model.modules() if isinstance(m, LogicGates)]
     before = [l.discrete for l in layers]
     for l in layers: l.discrete = discrete
     try: yield model

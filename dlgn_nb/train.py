@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm import tqdm
-from .logic import LogicLayer, discrete_mode
+from .logic import LogicGates, discrete_mode
 from .data import Dataset
 
 # %% ../nbs/07_train.ipynb #a6af69f6
@@ -31,7 +31,7 @@ def resolve_device(device: str = 'auto') -> torch.device:
 # %% ../nbs/07_train.ipynb #05b9b826
 def has_logic(model: nn.Module) -> bool:
     "Whether `model` has logic layers (and so a relaxed and a discrete mode)."
-    return any(isinstance(m, LogicLayer) for m in model.modules())
+    return any(isinstance(m, LogicGates) for m in model.modules())
 
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096, discrete: bool = True) -> torch.Tensor:

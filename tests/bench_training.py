@@ -2,17 +2,16 @@
 pure-PyTorch fallback) against the plain 16-gate autograd reference (Eq. 1 taken literally).
 
 Each variant runs in a fresh process, one after the other, on the same model size and batch; a training step is
-forward + backward + Adam. Peak memory is the growth of the process's peak resident set over its size before the
-first step (model, optimizer and batch already allocated). Ratios are taken within this one run.
+forward + backward + Adam. Peak memory is the growth of the process's peak resident set (VmHWM, reset after the
+set-up) over its size before the first step (model, optimizer and batch already allocated). Ratios are taken
+within this one run.
 
     python tests/bench_training.py [--width 16000] [--depth 6] [--batch 256] [--steps 5]
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, os, subprocess, sys, time
+from memory import rss, reset_peak, peak_rss
 
 VARIANTS = ('reference', 'torch', 'native')
-
-def rss_bytes() -> int:
-    with open('/proc/self/statm') as f: return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
 def worker(variant, width, depth, batch, steps, warmup, threads):
     import torch
@@ -35,12 +34,12 @@ def worker(variant, width, depth, batch, steps, warmup, threads):
     def step():
         loss = F.cross_entropy(forward(x), y)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-    base = rss_bytes()
+    reset_peak(); base = rss()
     for _ in range(warmup): step()
     times = []
     for _ in range(steps):
         t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     times.sort()
     return {'variant': variant, 'median_step_s': times[len(times) // 2], 'samples_per_s': batch / times[len(times) // 2],
             'peak_extra_mib': (peak - base) / 2**20, 'threads': threads}
