@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .gates import GATE_NAMES, N_GATES
-from .logic import LogicLayer, discrete_mode
+from .logic import LogicGates, LogicLayer, discrete_mode
 from .train import evaluate, predict, discrete_features
 
 # %% ../nbs/08_analysis.ipynb #1b14605a
@@ -57,9 +57,9 @@ def discretization_gap(model, x, y) -> dict:
 
 # %% ../nbs/08_analysis.ipynb #35ed68c1
 def gate_histogram(model) -> pd.DataFrame:
-    "Counts of each gate (columns, the 16 names) in each logic layer (rows) of `model`."
-    layers = [m for m in model.modules() if isinstance(m, LogicLayer)]
-    rows = [np.bincount(l.gate_ids().cpu().numpy(), minlength=N_GATES) for l in layers]
+    "Counts of each gate (columns, the 16 names) in each layer of gates (rows) of `model`, trees included."
+    layers = [m for m in model.modules() if isinstance(m, LogicGates)]
+    rows = [np.bincount(l.gate_ids().cpu().numpy().ravel(), minlength=N_GATES) for l in layers]
     return pd.DataFrame(rows, columns=GATE_NAMES, index=[f'layer {i}' for i in range(len(layers))])
 
 # %% ../nbs/08_analysis.ipynb #2be1d19d

@@ -9,8 +9,8 @@ __all__ = ['config_from_args', 'cmd_run', 'cmd_sweep', 'cmd_list', 'load_inputs'
 import argparse, json, sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from .experiments import (RunConfig, ResultsStore, Profile, FIGURES, PROFILES, EXECUTORS, figure_grid,
-                                 run_sweep, find_settings)
+from .experiments import RunConfig, ResultsStore, Profile, PROFILES, EXECUTORS, run_sweep
+from .figures import FIGURES, figure_grid
 
 # %% ../nbs/12_cli.ipynb #4d6ff15f
 def _value(text: str):

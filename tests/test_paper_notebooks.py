@@ -18,18 +18,21 @@ def test_parameters_cell_survives_cleaning(nb):
     # nbdev-clean must keep the 'parameters' tag, or papermill silently ignores every parameter
     assert set(pm.inspect_notebook(str(nb))) == PARAMETERS
 
+# what each notebook writes in the smoke profile (the appendix notebook: one table per dataset of the profile)
+OUTPUTS = {'table_05_12_appendix': ['table_05_mnist', 'table_11_cifar10']}
+WITHOUT_RUNS = {'fig_02_synthetic_dataset', 'table_01_gates', 'table_03_datasets', 'table_04_configs'}
+
 @pytest.mark.parametrize('nb', PAPER_NBS, ids=lambda p: p.stem)
 def test_paper_notebook_smoke(nb, dirs, tmp_path):
     results, figures = dirs
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=dict(profile='smoke', results_dir=str(results),
                         figures_dir=str(figures)), kernel_name='python3', cwd=str(nb.parent), progress_bar=False)
-    stem = nb.stem if nb.stem.startswith('table_') else None
-    produced = sorted(p.name for p in figures.glob(f"{nb.stem}*"))
-    assert produced, f'{nb.stem} wrote nothing into {figures}'
-    for p in figures.glob(f'{nb.stem}*'):
-        assert p.stat().st_size > 200, f'{p.name} is suspiciously small'
-        if p.suffix == '.json':
-            prov = json.loads(p.read_text())
-            assert prov['profile'] == 'smoke' and prov['n_runs'] >= 1 and prov['runs']
-    if not stem:
-        assert {f'{nb.stem}.pdf', f'{nb.stem}.png', f'{nb.stem}.json'} <= set(produced)
+    for stem in OUTPUTS.get(nb.stem, [nb.stem]):
+        produced = {p.suffix for p in figures.glob(f'{stem}.*')}
+        expected = {'.json', '.md', '.tex'} if stem.startswith('table_') else {'.json', '.pdf', '.png'}
+        assert expected <= produced, f'{stem}: wrote {sorted(produced)}, expected {sorted(expected)}'
+        for p in figures.glob(f'{stem}.*'): assert p.stat().st_size > 200, f'{p.name} is suspiciously small'
+        prov = json.loads((figures / f'{stem}.json').read_text())
+        assert prov['profile'] == 'smoke'
+        if nb.stem not in WITHOUT_RUNS: assert prov['n_runs'] >= 1 and prov['runs']
+    assert f'{OUTPUTS.get(nb.stem, [nb.stem])[0]}' in (figures / 'README.md').read_text()     # the index lists it
