@@ -397,6 +397,7 @@ d = { 'settings': { 'branch': 'main',
                                'dlgn_nb.train.fit': ('train.html#fit', 'dlgn_nb/train.py'),
                                'dlgn_nb.train.fit_head_after': ('train.html#fit_head_after', 'dlgn_nb/train.py'),
                                'dlgn_nb.train.has_logic': ('train.html#has_logic', 'dlgn_nb/train.py'),
+                               'dlgn_nb.train.param_groups': ('train.html#param_groups', 'dlgn_nb/train.py'),
                                'dlgn_nb.train.predict': ('train.html#predict', 'dlgn_nb/train.py'),
                                'dlgn_nb.train.resolve_device': ('train.html#resolve_device', 'dlgn_nb/train.py'),
                                'dlgn_nb.train.set_seed': ('train.html#set_seed', 'dlgn_nb/train.py')}}}

@@ -114,14 +114,15 @@ class FCHead(Head):
         if in_features is None: raise ValueError("FCHead needs in_features")
         if any(int(h) < 1 for h in hidden): raise ValueError(f"hidden sizes must be >= 1, got {hidden}")
         self.n_classes, self.in_features, self.hidden = _check_classes(n_classes), in_features, tuple(int(h) for h in hidden)
-        self.net = _mlp([in_features, *self.hidden, n_classes])
+        self.net = nn.Sequential(nn.BatchNorm1d(in_features), *_mlp([in_features, *self.hidden, n_classes]))
 
     def forward(self, x): return self.net(x)
 
     def hardware_cost(self) -> dict:
         sizes = [self.in_features, *self.hidden, self.n_classes]
         return {'multiply_accumulates': sum(a * b for a, b in zip(sizes[:-1], sizes[1:])),
-                'parameters': sum(p.numel() for p in self.parameters()), 'comparators': self.n_classes - 1}
+                'parameters': sum(p.numel() for l in self.net if isinstance(l, nn.Linear) for p in l.parameters()),
+                'comparators': self.n_classes - 1}
 
 class FCAfterHead(GroupSum):
     "Group-Sum while the DLGN trains; a fully connected layer fitted afterwards on its frozen discrete outputs."
@@ -156,11 +157,11 @@ class CodebookHead(Head):
         self.register_buffer('codes', torch.randint(0, 2, (n_classes, o), generator=g, dtype=torch.uint8))
 
     def distances(self, x: torch.Tensor) -> torch.Tensor:
-        "Soft Hamming distances `[batch, k]` between the outputs (as group fractions) and the class codes."
+        "Soft Hamming distances `[batch, k]` (fractions of the bits) between the outputs (as group fractions) and the class codes."
         g = self.in_features // self.code_dim
         s = x.reshape(*x.shape[:-1], self.code_dim, g).mean(-1) if g > 1 else x
         C = self.codes.to(x.dtype)
-        return s @ (1 - 2 * C).t() + C.sum(1)
+        return (s @ (1 - 2 * C).t() + C.sum(1)) / self.code_dim
 
     def forward(self, x): return -self.distances(x) / self.tau
 
