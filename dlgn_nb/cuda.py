@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from .native import load_library, find_compiler
-from .logic import register_backend
 
 # %% ../nbs/02_cuda.ipynb #57ab0bd0
 CUDA_SOURCE = r'''
@@ -317,8 +316,6 @@ class KernelLogicFunction(torch.autograd.Function):
 def supports(x: torch.Tensor) -> bool:
     "Whether the PyCUDA kernels can run the layer on `x` (a float32 CUDA tensor, with pycuda working)."
     return x.is_cuda and x.dtype == torch.float32 and pycuda_available()
-
-register_backend('pycuda', KernelLogicFunction.apply)
 
 # %% ../nbs/02_cuda.ipynb #3e2a759d
 def pack_bits(x: torch.Tensor) -> torch.Tensor:

@@ -4,23 +4,25 @@
 
 # %% auto #0
 __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', 'logic_reference', 'TorchLogicFunction',
-           'native_library', 'native_available', 'NativeLogicFunction', 'register_backend', 'resolve_backend',
-           'fused_logic', 'LogicGates', 'LogicLayer', 'discrete_mode']
+           'native_library', 'native_available', 'cpu_kernels', 'NativeLogicFunction', 'resolve_backend', 'fused_logic',
+           'LogicGates', 'LogicLayer', 'discrete_mode']
 
 # %% ../nbs/01_logic.ipynb #7830c688
-import ctypes, math, importlib
+import ctypes, math, warnings
 from contextlib import contextmanager
 import torch
 from torch import nn
+from .checks import check_choice
 from .gates import N_GATES, PASS_A, RELAXED, TRUTH_TABLES, gate_coefficients, discrete_coefficients
 from .native import load_library, find_compiler, ptr, CompileError
+from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports
 
 # %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')
 
 def make_wiring(in_features: int, out_features: int, kind: str = 'random', generator: torch.Generator | None = None):
     "Pins `(a, b)` (int64 tensors of length `out_features`) of a layer reading `in_features` inputs; never `a == b`."
-    if kind not in WIRINGS: raise ValueError(f"unknown wiring {kind!r}; allowed: {', '.join(WIRINGS)}")
+    check_choice('wiring', kind, WIRINGS)
     if in_features < 2: raise ValueError(f"a logic layer needs at least 2 input features, got {in_features}")
     if out_features < 1: raise ValueError(f"a logic layer needs at least 1 gate, got {out_features}")
     n, m = out_features, in_features
@@ -149,10 +151,22 @@ def native_library():
     if _native_lib is None: _native_lib = load_library(CPU_KERNEL_SOURCE, 'logic_cpu', flags=('-O3', '-march=native', '-fopenmp'))
     return _native_lib
 
-def native_available() -> bool:
-    "True when the compiled CPU kernels can be built and loaded here."
-    try: native_library(); return True
-    except (CompileError, OSError): return False
+_PROBLEMS = {}   # loader of a compiled library -> why it cannot be used here (found once per process)
+
+def native_available(library=None) -> bool:
+    "True when the compiled CPU kernels (`library`, default the logic layer's loader) can be built and loaded here."
+    library = library or native_library
+    if library in _PROBLEMS: return False
+    try: library(); return True
+    except (CompileError, OSError) as e:
+        _PROBLEMS[library] = str(e).strip().splitlines()[0]
+        warnings.warn(f"the compiled CPU kernels are unavailable ({_PROBLEMS[library]}); using the slower PyTorch path",
+                      RuntimeWarning, stacklevel=2)
+        return False
+
+def cpu_kernels() -> str:
+    "What runs the logic layers on the CPU here: `'compiled'`, or the PyTorch fallback and why (every run records it)."
+    return 'compiled' if native_available() else f'PyTorch fallback: {_PROBLEMS[native_library]}'
 
 # %% ../nbs/01_logic.ipynb #c76f48d5
 def _slice_size(batch: int, threads: int) -> int:
@@ -186,30 +200,24 @@ class NativeLogicFunction(torch.autograd.Function):
 
 # %% ../nbs/01_logic.ipynb #17bcd150
 BACKENDS = ('auto', 'torch', 'native', 'pycuda')
-_FUNCTIONS = {'torch': TorchLogicFunction.apply, 'native': NativeLogicFunction.apply}
+_FUNCTIONS = {'torch': TorchLogicFunction.apply, 'native': NativeLogicFunction.apply, 'pycuda': KernelLogicFunction.apply}
 
-def register_backend(name: str, fn):
-    "Make `fn(x, coef, a, b)` available as backend `name` (used by `cuda`)."
-    _FUNCTIONS[name] = fn
-
-def _cuda():
-    "The `cuda` module (it registers backend 'pycuda'; pycuda itself is imported only to launch a kernel)."
-    return importlib.import_module('dlgn_nb.cuda')
-
-def resolve_backend(backend: str, x: torch.Tensor) -> str:
-    "The concrete backend that `backend` means for tensor `x`; raises if it cannot run on `x`."
-    if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+def resolve_backend(backend: str, x: torch.Tensor, library=None, gpu_kernels: bool = True) -> str:
+    "The concrete backend that `backend` means for `x`; raises if it cannot run on `x`. `library`: the caller's compiled CPU kernels' loader; `gpu_kernels`: whether it has PyCUDA kernels."
+    check_choice('backend', backend, BACKENDS)
+    library = library or native_library
     if backend == 'auto':
-        if x.is_cuda: return 'pycuda' if _cuda().supports(x) else 'torch'
-        return 'native' if x.device.type == 'cpu' and x.dtype in _SUFFIX and native_available() else 'torch'
+        if x.is_cuda: return 'pycuda' if gpu_kernels and pycuda_supports(x) else 'torch'
+        return 'native' if x.device.type == 'cpu' and x.dtype in _SUFFIX and native_available(library) else 'torch'
     if backend == 'native':
         if x.device.type != 'cpu': raise ValueError(f"backend 'native' runs on CPU tensors, got a tensor on {x.device}")
         if x.dtype not in _SUFFIX: raise ValueError(f"backend 'native' supports float32 and float64, got {x.dtype}")
-        native_library()   # raises CompileError with the compiler's message
+        library()   # raises CompileError with the compiler's message
     if backend == 'pycuda':
+        if not gpu_kernels: raise ValueError("this layer has no PyCUDA kernels; use backend 'auto' or 'torch' on a GPU")
         if not x.is_cuda: raise ValueError(f"backend 'pycuda' runs on CUDA tensors, got a tensor on {x.device}")
         if x.dtype != torch.float32: raise ValueError(f"backend 'pycuda' runs float32 tensors, got {x.dtype}")
-        if not _cuda().pycuda_available():
+        if not pycuda_available():
             raise RuntimeError("backend 'pycuda' needs pycuda and a CUDA driver: `pip install -e .[cuda]` "
                                "(or `make install-cuda`) on a machine with a GPU")
     return backend
@@ -225,7 +233,7 @@ class LogicGates(nn.Module):
     "Learnable gates: logits `weights` `[*shape, 16]`, relaxed or discrete coefficients, arg-max gate ids."
     def __init__(self, shape: tuple, init: str = 'gaussian', residual_logit: float = 5.0, generator: torch.Generator | None = None):
         super().__init__()
-        if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
+        check_choice('init', init, INITS)
         if init == 'gaussian': w = torch.randn(*shape, N_GATES, generator=generator)
         else: w = torch.zeros(*shape, N_GATES); w[..., PASS_A] = residual_logit
         self.weights = nn.Parameter(w)
@@ -246,8 +254,7 @@ class LogicLayer(LogicGates):
     "A layer of `out_features` two-input logic gates reading `in_features` inputs; `wiring` is a name or pins `(a, b)`."
     def __init__(self, in_features: int, out_features: int, wiring='random', init: str = 'gaussian',
                  backend: str = 'auto', residual_logit: float = 5.0, generator: torch.Generator | None = None):
-        if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
-        if init not in INITS: raise ValueError(f"unknown init {init!r}; allowed: {', '.join(INITS)}")
+        check_choice('backend', backend, BACKENDS); check_choice('init', init, INITS)
         if isinstance(wiring, str): a, b = make_wiring(in_features, out_features, wiring, generator)
         else:                                   # explicit pins (a, b), e.g. the structured wiring of tree heads
             a, b = (torch.as_tensor(t, dtype=torch.int64).clone() for t in wiring)

@@ -6,9 +6,10 @@
 __all__ = ['DEFAULT_FLAGS', 'CompileError', 'cache_dir', 'find_compiler', 'library_key', 'build_library', 'load_library', 'ptr']
 
 # %% ../nbs/00a_native.ipynb #11416332
-import ctypes, hashlib, os, platform, shutil, subprocess, tempfile
+import ctypes, hashlib, os, platform, shutil, subprocess, tempfile, warnings
 from functools import lru_cache
 from pathlib import Path
+from .files import atomic_write
 
 # %% ../nbs/00a_native.ipynb #bcf52bd5
 class CompileError(RuntimeError):
@@ -17,7 +18,7 @@ class CompileError(RuntimeError):
 def cache_dir() -> Path:
     "Where compiled libraries are kept: `$DLGN_CACHE`, else `~/.cache/dlgn_nb`."
     d = Path(os.environ.get('DLGN_CACHE') or Path.home()/'.cache'/'dlgn_nb')
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
     return d
 
 def find_compiler(lang: str = 'c++') -> str | None:
@@ -46,23 +47,41 @@ def library_key(source: str, flags: tuple, cc: str) -> str:
 # %% ../nbs/00a_native.ipynb #9b658b69
 DEFAULT_FLAGS = ('-O3', '-march=native', '-fno-math-errno')
 
+def _digest(path: Path) -> str: return hashlib.sha256(path.read_bytes()).hexdigest()
+
+def _check_private(path: Path):
+    "Refuse a cache folder or library that another user could have written."
+    st = path.stat()
+    if st.st_mode & 0o022 or (hasattr(os, 'getuid') and st.st_uid != os.getuid()):
+        raise CompileError(f"refusing to use {path}: it is writable by other users (mode {oct(st.st_mode & 0o777)}) or owned "
+                           f"by another; set DLGN_CACHE to a folder only you can write")
+
 def build_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: str = 'c++') -> Path:
-    "Compile `source` to a shared library (cached) and return its path."
+    "Compile `source` to a shared library (cached and verified) and return its path."
     if lang not in ('c', 'c++'): raise ValueError(f"lang must be 'c' or 'c++', got {lang!r}")
     cc = find_compiler(lang)
     if cc is None:
         raise CompileError(f"no {lang} compiler found (set ${'CXX' if lang == 'c++' else 'CC'} or install g++/gcc)")
-    flags = tuple(flags)
-    path = cache_dir()/f'{name}-{library_key(source, flags, cc)}.so'
-    if path.exists(): return path
-    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+    flags, cache = tuple(flags), cache_dir()
+    _check_private(cache)
+    path = cache/f'{name}-{library_key(source, flags, cc)}.so'
+    stamp = path.with_name(path.name + '.sha256')
+    if path.exists():
+        _check_private(path)
+        if stamp.exists() and stamp.read_text().strip() == _digest(path): return path
+        warnings.warn(f"the cached library {path.name} does not match its checksum (corrupt or unfinished); rebuilding it",
+                      RuntimeWarning, stacklevel=2)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
         src = Path(tmp)/('kernel.cpp' if lang == 'c++' else 'kernel.c')
         src.write_text(source)
         out = Path(tmp)/'lib.so'
         r = subprocess.run([cc, *flags, '-shared', '-fPIC', '-o', str(out), str(src)], capture_output=True, text=True)
         if r.returncode != 0:
             raise CompileError(f"compiling {name} failed ({cc} {' '.join(flags)}):\n{r.stderr[-4000:]}")
+        digest = _digest(out)
+        os.chmod(out, 0o755)
         os.replace(out, path)
+    atomic_write(stamp, digest + '\n')
     return path
 
 @lru_cache(None)
