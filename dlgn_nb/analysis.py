@@ -13,6 +13,7 @@ import torch
 from .gates import GATE_NAMES, N_GATES
 from .logic import LogicGates, LogicLayer, discrete_mode
 from .train import evaluate, predict, discrete_features
+from .circuit import export_discrete, live_masks
 
 # %% ../nbs/08_analysis.ipynb #1b14605a
 @torch.no_grad()
@@ -65,7 +66,6 @@ def gate_histogram(model) -> pd.DataFrame:
 # %% ../nbs/08_analysis.ipynb #2be1d19d
 def output_pruning(model, x: torch.Tensor, y: torch.Tensor, kept_per_class, seed: int = 0) -> pd.DataFrame:
     "Accuracy and dead gates of a Group-Sum DLGN when only `m` random outputs per class remain, for each `m`."
-    from dlgn_nb.infer import export_discrete, live_masks
     feats = discrete_features(model, x).numpy().astype(np.int32)
     dm = export_discrete(model.cpu())
     k, g = dm.n_classes, dm.group_size

@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['CONV_KERNEL_SOURCE', 'CLGN_ARCHS', 'CLGN_WIDTHS', 'TreeFunction', 'conv_library', 'NativeConvTreeFunction',
-           'ConvLogicLayer', 'image_channels', 'CLGN']
+           'conv_output_size', 'ConvLogicLayer', 'image_channels', 'clgn_widths', 'CLGN']
 
 # %% ../nbs/05_conv.ipynb #2f35201d
 import ctypes, math
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .checks import check_choice
-from .logic import LogicGates, LogicLayer, BACKENDS, resolve_backend, native_available
+from .checks import check_choice, check_int
+from .logic import LogicGates, LogicLayer, BACKENDS, resolve_backend, native_available, check_inputs
 from .native import load_library, ptr, CompileError
 
 _SFX = {torch.float32: 'f32', torch.float64: 'f64'}
@@ -179,6 +179,14 @@ class NativeConvTreeFunction(torch.autograd.Function):
         return gx, partial.sum(0).to(xp.dtype), None, None, None, None
 
 # %% ../nbs/05_conv.ipynb #ed3632c6
+def conv_output_size(h: int, w: int, kernel: int, padding: int, pool: bool) -> tuple:
+    "Spatial size after a `kernel`x`kernel` field with `padding` (and 2x2 pooling); raises if the input is too small."
+    ho, wo = h + 2 * padding - kernel + 1, w + 2 * padding - kernel + 1
+    if ho < 1 or wo < 1:
+        raise ValueError(f"receptive field {kernel}x{kernel} (padding {padding}) is larger than the {h}x{w} input")
+    if pool and (ho < 2 or wo < 2): raise ValueError(f"a {ho}x{wo} output is too small for 2x2 OR pooling")
+    return (ho // 2, wo // 2) if pool else (ho, wo)
+
 class ConvLogicLayer(LogicGates):
     "Per output channel a depth-`depth` logic tree over a `kernel`x`kernel` field of 2 input channels, then 2x2 OR pooling."
     def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, padding: int = 1, depth: int = 3,
@@ -199,11 +207,7 @@ class ConvLogicLayer(LogicGates):
 
     def output_size(self, h: int, w: int) -> tuple:
         "Spatial size of the output for an `h`x`w` input (after pooling); raises if the input is too small."
-        ho, wo = h + 2 * self.padding - self.kernel + 1, w + 2 * self.padding - self.kernel + 1
-        if ho < 1 or wo < 1:
-            raise ValueError(f"receptive field {self.kernel}x{self.kernel} (padding {self.padding}) is larger than the {h}x{w} input")
-        if self.pool and (ho < 2 or wo < 2): raise ValueError(f"a {ho}x{wo} output is too small for 2x2 OR pooling")
-        return (ho // 2, wo // 2) if self.pool else (ho, wo)
+        return conv_output_size(h, w, self.kernel, self.padding, self.pool)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "`x` `[in_channels, batch, h, w]` -> `[out_channels, batch, h', w']`."
@@ -248,27 +252,33 @@ def image_channels(x: torch.Tensor) -> torch.Tensor:
         return x.view(len(x), t, 32, 32, 3).permute(0, 1, 4, 2, 3).reshape(len(x), 3 * t, 32, 32)
     raise ValueError(f"cannot arrange inputs of shape {tuple(x.shape)} as images (grey [b, h, w] or thresholded 32x32 RGB)")
 
+def clgn_widths(in_shape: tuple, k: int, arch: str = 'mnist') -> tuple:
+    "`(flattened output of the tree layers, widths of the logic layers)` of a CLGN, without building it."
+    check_choice('CLGN architecture', arch, CLGN_ARCHS); check_int('the width k', k, 1)
+    spec, (c, h, w) = CLGN_ARCHS[arch], in_shape
+    for mult, kern, pad in zip(spec['channels'], spec['kernels'], spec['paddings']):
+        c, (h, w) = mult * k, conv_output_size(h, w, kern, pad, True)
+    flat = c * h * w
+    extra = 2 if arch == 'cifar' and k >= 1024 else 1
+    return flat, [int(m * k) for m in spec['fc']] if arch == 'mnist' else [int(m * flat * extra) for m in spec['fc']]
+
 class CLGN(nn.Module):
-    "A convolutional logic gate network of architecture `arch` ('mnist' or 'cifar') and width `k`, then `head`."
+    "A convolutional logic gate network of architecture `arch` ('mnist' or 'cifar') and width `k`, then `head` (built for `clgn_widths(...)[1][-1]` outputs)."
     def __init__(self, in_shape: tuple, k: int, head: nn.Module, arch: str = 'mnist', depth: int = 3,
                  init: str = 'residual', backend: str = 'auto', generator: torch.Generator | None = None):
         super().__init__()
-        if arch not in CLGN_ARCHS: raise ValueError(f"unknown CLGN architecture {arch!r}; allowed: {', '.join(CLGN_ARCHS)}")
-        if k < 1: raise ValueError(f"the width k must be >= 1, got {k}")
-        spec, (c, h, w) = CLGN_ARCHS[arch], in_shape
+        flat, widths = clgn_widths(in_shape, k, arch)
+        if head.in_features != widths[-1]:
+            raise ValueError(f"the head reads {head.in_features} outputs, but this CLGN's last layer has {widths[-1]}")
+        spec, c = CLGN_ARCHS[arch], in_shape[0]
         self.in_shape, self.arch, self.k = tuple(in_shape), arch, k
         convs = []
         for mult, kern, pad in zip(spec['channels'], spec['kernels'], spec['paddings']):
             convs.append(ConvLogicLayer(c, mult * k, kern, pad, depth, init=init, backend='torch' if backend == 'torch' else 'auto', generator=generator))
             c = mult * k
-            h, w = convs[-1].output_size(h, w)
-        flat = c * h * w
-        extra = 2 if arch == 'cifar' and k >= 1024 else 1
-        widths = [int(m * k) for m in spec['fc']] if arch == 'mnist' else [int(m * flat * extra) for m in spec['fc']]
         self.convs = nn.ModuleList(convs)
         self.layers = nn.ModuleList(LogicLayer(i, o, 'random', init, backend, generator=generator)
                                     for i, o in zip([flat] + widths[:-1], widths))
-        if hasattr(head, 'group_size'): head.group_size(widths[-1])
         self.head, self.flat = head, flat
 
     @property
@@ -276,6 +286,7 @@ class CLGN(nn.Module):
         return sum(l.out_features for l in self.layers) + sum(c.out_channels * (2 ** c.depth - 1) for c in self.convs)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        check_inputs(x, 'CLGN')
         x = image_channels(x)
         if tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(f"CLGN expects images {self.in_shape}, got {tuple(x.shape[1:])}")

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', 'logic_reference', 'TorchLogicFunction',
            'native_library', 'native_available', 'cpu_kernels', 'NativeLogicFunction', 'resolve_backend', 'fused_logic',
-           'LogicGates', 'LogicLayer', 'discrete_mode']
+           'LogicGates', 'LogicLayer', 'discrete_mode', 'check_inputs']
 
 # %% ../nbs/01_logic.ipynb #7830c688
 import ctypes, math, warnings
@@ -291,3 +291,13 @@ def discrete_mode(model: nn.Module, discrete: bool = True):
     try: yield model
     finally:
         for l, d in zip(layers, before): l.discrete = d
+
+# %% ../nbs/01_logic.ipynb #9f6a2f95
+def check_inputs(x: torch.Tensor, where: str = 'network'):
+    "Raise a `ValueError` unless `x` holds values in [0, 1] (no NaN)."
+    if x.numel() == 0: return
+    lo, hi = torch.aminmax(x.detach()) if x.is_floating_point() else torch.aminmax(x.detach().to(torch.int64))
+    lo, hi = float(lo), float(hi)
+    if not (0 <= lo and hi <= 1):        # NaN fails both comparisons
+        raise ValueError(f"{where} inputs must lie in [0, 1] (bits, or grey levels scaled to [0, 1]); got values from {lo:g} "
+                         f"to {hi:g}. Binarise or scale raw images first (data.preprocess)")

@@ -9,23 +9,25 @@ __all__ = ['MLP_SIZES', 'MODELS', 'DLGN', 'MLP', 'clgn_input', 'build_model']
 import math
 import torch
 from torch import nn
-from .logic import LogicLayer
-from .heads import make_head
+from .checks import check_choice, check_int
+from .logic import LogicLayer, check_inputs
+from .heads import Head, make_head
+from .conv import CLGN, clgn_widths
 
 # %% ../nbs/04_models.ipynb #3cf0e559
 class DLGN(nn.Module):
     "A differentiable logic gate network: `depth` `LogicLayer`s of `width` gates, then `head`."
-    def __init__(self, in_features: int, width: int, depth: int, head: nn.Module, out_width: int | None = None,
+    def __init__(self, in_features: int, width: int, depth: int, head: Head, out_width: int | None = None,
                  wiring: str = 'random', init: str = 'gaussian', backend: str = 'auto', generator: torch.Generator | None = None):
         super().__init__()
-        if depth < 1: raise ValueError(f"depth must be >= 1, got {depth}")
-        if width < 1 or (out_width is not None and out_width < 1):
-            raise ValueError(f"widths must be >= 1, got width={width}, out_width={out_width}")
+        check_int('depth', depth, 1); check_int('width', width, 1)
+        if out_width is not None: check_int('out_width', out_width, 1)
         widths = [width] * (depth - 1) + [out_width or width]
+        if head.in_features != widths[-1]:
+            raise ValueError(f"the head reads {head.in_features} outputs, but the last logic layer has {widths[-1]}")
         self.in_features = in_features
         self.layers = nn.ModuleList(LogicLayer(i, o, wiring, init, backend, generator=generator)
                                     for i, o in zip([in_features] + widths[:-1], widths))
-        if hasattr(head, 'group_size'): head.group_size(widths[-1])   # too narrow an output fails here, not at run time
         self.head = head
 
     @property
@@ -36,6 +38,7 @@ class DLGN(nn.Module):
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.in_features:
             raise ValueError(f"DLGN expects {self.in_features} input features per sample, got {x.shape[1]}")
+        check_inputs(x, 'DLGN')
         h = (x if x.is_floating_point() else x.float()).t().contiguous()
         for layer in self.layers: h = layer(h, feature_major=True)
         return h.t()
@@ -78,16 +81,13 @@ def build_model(cfg, in_shape, n_classes: int, generator: torch.Generator | None
     "The model that configuration `cfg` describes, for samples of shape `in_shape` (or `in_shape` features) and `n_classes` classes."
     in_shape = (in_shape,) if isinstance(in_shape, int) else tuple(in_shape)
     in_features = math.prod(in_shape)
+    check_choice('model', cfg.model, MODELS)
     if cfg.model == 'mlp': return MLP(in_features, n_classes, cfg.mlp_hidden)
-    if cfg.model not in MODELS: raise ValueError(f"unknown model {cfg.model!r}; allowed: {', '.join(MODELS)}")
     params = dict(cfg.head_params or ())
     if cfg.model == 'clgn':
-        from dlgn_nb.conv import CLGN
         shape, arch = clgn_input(in_shape)
-        net = CLGN(shape, cfg.width, nn.Identity(), arch, init=cfg.init or 'residual', backend=cfg.backend, generator=generator)
-        net.head = make_head(cfg.head, n_classes, net.layers[-1].out_features, tau=cfg.tau, **params)   # its width is known now
-        return net
-    out = cfg.out_width or cfg.width
-    head = make_head(cfg.head, n_classes, out, tau=cfg.tau, **params)
+        head = make_head(cfg.head, clgn_widths(shape, cfg.width, arch)[1][-1], n_classes, tau=cfg.tau, **params)
+        return CLGN(shape, cfg.width, head, arch, init=cfg.init or 'residual', backend=cfg.backend, generator=generator)
+    head = make_head(cfg.head, cfg.out_width or cfg.width, n_classes, tau=cfg.tau, **params)
     return DLGN(in_features, cfg.width, cfg.depth, head, out_width=cfg.out_width, wiring=cfg.wiring, init=cfg.init or 'gaussian',
                 backend=cfg.backend, generator=generator)

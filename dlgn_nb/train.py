@@ -109,23 +109,8 @@ def discrete_features(model: nn.Module, x: torch.Tensor, batch_size: int = 4096)
     "The backbone's discrete outputs `[batch, n]` for inputs `x`."
     return batched(model, model.features, x, batch_size, discrete=True)
 
-def fit_head_after(model: nn.Module, data: Dataset, epochs: int, lr: float = 1e-3, batch_size: int = 128,
-                   seed: int = 0, device: str = 'auto') -> list[dict]:
-    "Train `model.head.make_fc()` on the frozen model's discrete outputs and install it as `model.head.fc`."
-    dev = resolve_device(device)
+def fit_head_after(model: nn.Module, data: Dataset, batch_size: int = 128, seed: int = 0, device: str = 'auto') -> list[dict]:
+    "Freeze `model` and let its head train what it trains after the backbone (`Head.fit_after`) on the discrete outputs."
     feats = {s: discrete_features(model, getattr(data, f'x_{s}')) for s in ('train', 'val', 'test')}
-    fc = model.head.make_fc().to(dev)
-    opt = torch.optim.Adam(fc.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    history = []
-    for epoch in range(1, epochs + 1):
-        fc.train()
-        for idx in torch.randperm(len(data.y_train), generator=gen).split(batch_size):
-            loss = F.cross_entropy(fc(feats['train'][idx].to(dev)), data.y_train[idx].to(dev))
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        fc.eval()
-        with torch.no_grad():
-            acc = {s: (fc(feats[s].to(dev)).argmax(-1).cpu() == getattr(data, f'y_{s}')).float().mean().item() for s in ('val', 'test')}
-        history.append({'epoch': epoch, 'val_discrete': acc['val'], 'test_discrete': acc['test']})
-    model.head.fc = fc
-    return history
+    labels = {s: getattr(data, f'y_{s}') for s in ('train', 'val', 'test')}
+    return model.head.fit_after(feats, labels, batch_size, seed, resolve_device(device))

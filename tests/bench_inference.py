@@ -23,7 +23,9 @@ def main():
     os.environ['DLGN_CACHE'] = tempfile.mkdtemp()          # an empty cache: the compile is timed for real
     import numpy as np, torch
     torch.set_num_threads(a.threads)
-    from dlgn_nb.infer import random_discrete, PackedEvaluator, CompiledModel, to_torch, prune
+    from dlgn_nb.circuit import random_discrete, to_torch, prune
+    from dlgn_nb.packed import PackedEvaluator
+    from dlgn_nb.codegen import CompiledModel
     dm = random_discrete(784, [a.width] * a.depth, 10, seed=0)
     bits = np.random.default_rng(0).integers(0, 2, (a.images, 784), dtype=np.uint8)
     n_torch = min(a.images, 4096)

@@ -21,7 +21,7 @@ def worker(variant, width, depth, batch, steps, warmup, threads):
     from dlgn_nb.logic import logic_reference
     torch.set_num_threads(threads)
     g = torch.Generator().manual_seed(0)
-    model = DLGN(784, width, depth, GroupSum(10, tau=10.0), backend='native' if variant == 'native' else 'torch', generator=g)
+    model = DLGN(784, width, depth, GroupSum(width, 10, tau=10.0), backend='native' if variant == 'native' else 'torch', generator=g)
     if variant == 'reference':
         def forward(x):
             h = x.float()

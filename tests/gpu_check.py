@@ -59,7 +59,7 @@ def correctness(report):
         g = torch.Generator().manual_seed(batch)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            net = DLGN(784, 3000, 4, GroupSum(10, tau=1.0), out_width=2005, generator=g).eval()
+            net = DLGN(784, 3000, 4, GroupSum(2005, 10, tau=1.0), out_width=2005, generator=g).eval()
         xb = torch.randint(0, 2, (batch, 784), generator=g, dtype=torch.uint8)
         with torch.no_grad(): expected = net(xb).round().to(torch.int32)
         got = packed_counts(net.cuda(), xb.cuda()).cpu()
@@ -93,7 +93,7 @@ def speed(report, batches, width, depth):
         for backend in ('torch', 'pycuda'):
             torch.manual_seed(0)
             g = torch.Generator().manual_seed(0)
-            model = DLGN(784, width, depth, GroupSum(10, tau=10.0), backend=backend, generator=g).cuda()
+            model = DLGN(784, width, depth, GroupSum(width, 10, tau=10.0), backend=backend, generator=g).cuda()
             opt = torch.optim.Adam(model.parameters(), lr=0.01)
             x = torch.randint(0, 2, (batch, 784), device='cuda', dtype=torch.uint8)
             y = torch.randint(0, 10, (batch,), device='cuda')

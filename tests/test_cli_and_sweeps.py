@@ -1,7 +1,8 @@
 """The `dlgn` entry point, and a sweep killed mid-way that resumes without retraining or losing anything."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
-from dlgn_nb.experiments import RunConfig, ResultsStore
+from dlgn_nb.experiments import RunConfig
+from dlgn_nb.store import ResultsStore
 from dlgn_nb.figures import figure_grid
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,9 @@
 """The Dask executor on a LocalCluster bound to 127.0.0.1: a worker killed mid-sweep loses nothing."""
 import os, signal, threading, time
 from dask.distributed import Client, LocalCluster
-from dlgn_nb.experiments import RunConfig, ResultsStore, run_sweep
+from dlgn_nb.experiments import RunConfig
+from dlgn_nb.store import ResultsStore
+from dlgn_nb.sweeps import run_sweep
 
 def test_sweep_survives_a_killed_worker(tmp_path):
     grid = [RunConfig(n_classes=3, samples_per_class=60, width=400, depth=3, epochs=4, seed=s) for s in range(6)]

@@ -3,7 +3,9 @@ import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
-from dlgn_nb.infer import random_discrete, simulate_verilog, evaluate_reference, PackedEvaluator, CompiledModel
+from dlgn_nb.circuit import random_discrete, evaluate_reference
+from dlgn_nb.packed import PackedEvaluator
+from dlgn_nb.codegen import CompiledModel, simulate_verilog
 
 def test_verilog_matches_every_engine():
     if not shutil.which('iverilog'):
