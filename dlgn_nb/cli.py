@@ -13,6 +13,9 @@ from pathlib import Path
 from .config import Profile, PROFILES, data_dir, data_dir_origin
 from .datasets import dataset_status, resolve_dataset, resolution_note
 from .readers import REAL_DATASETS
+from .fetch import fetch
+from .circuit import load_discrete
+from .infer import load_inputs, evaluate_model
 from .experiments import RunConfig
 from .store import ResultsStore
 from .sweeps import EXECUTORS, run_sweep, SweepError, SweepInterrupted
@@ -51,7 +54,7 @@ def config_from_args(config: str | None, sets: list[str]) -> RunConfig:
     try: return RunConfig.from_dict(d)
     except TypeError as e: raise ValueError(f"invalid run configuration: {e}") from None
 
-# %% ../nbs/12_cli.ipynb #44616fcf
+# %% ../nbs/12_cli.ipynb #b7480f5c
 def _note(msg: str): print(f"dlgn: {msg}", file=sys.stderr)
 
 def cmd_run(args):
@@ -62,7 +65,10 @@ def cmd_run(args):
         cfg = replace(cfg, dataset=used)
     store = ResultsStore(args.results or Profile('quick').path('results_dir'))
     model_missing = args.save_model and not (Path(args.save_model) / f'{cfg.hash}.npz').exists()
-    rec = run_sweep([cfg], store, progress=True, force=args.force or bool(model_missing), model_dir=args.save_model).records[0]
+    try: rec = run_sweep([cfg], store, progress=True, force=args.force or bool(model_missing), model_dir=args.save_model).records[0]
+    except SweepError as e:                                  # one run: its own error is the message
+        if cfg.hash in e.report.exceptions: raise e.report.exceptions[cfg.hash] from None
+        raise
     if str(rec['metrics'].get('model_file', '')).startswith('not saved'): _note(f"model file {rec['metrics']['model_file']}")
     print(json.dumps({'hash': rec['hash'], 'path': str(store.path(cfg)), **rec['metrics']}, indent=1))
 
@@ -76,16 +82,11 @@ def cmd_sweep(args):
     print(report.summary())
 
 def cmd_list(args):
+    profiles = [Profile(p) for p in PROFILES]
     for name in sorted(FIGURES):
-        sizes = []
-        for prof in PROFILES:
-            try: sizes.append(f"{prof} {len({c.hash for c in figure_grid(name, prof)})}")
-            except (KeyError, ValueError): sizes.append(f"{prof} -")
-        print(f"{name:28s} runs: " + ', '.join(sizes))
+        print(f"{name:28s} runs: " + ', '.join(f"{p.name} {len({c.hash for c in figure_grid(name, p)})}" for p in profiles))
 
 def cmd_infer(args):
-    from dlgn_nb.circuit import load_discrete
-    from dlgn_nb.infer import load_inputs, evaluate_model
     dm = load_discrete(args.model)
     bits, y, what = load_inputs(dm, args.data, args.split, args.classes, args.data_seed)
     r = evaluate_model(dm, bits, y, args.engine, args.threads)
@@ -100,14 +101,13 @@ def cmd_data(args):
             print(f"  {r['name']:<16} {str(r['classes']):>5} classes  {r['source']:<9} present: {r['present']:<9} "
                   f"{'stand-in: ' + r['stand-in'] if r['stand-in'] else ''}")
         return
-    from dlgn_nb.fetch import fetch
     names = [n for n, s in REAL_DATASETS.items() if s.files] if args.names == ['all'] else args.names
     if not names: raise ValueError("name the datasets to fetch, or 'all'")
     for n in names:
         paths = fetch(n, progress=None)
         print(f"{n}: {len(paths)} file{'s' * (len(paths) != 1)} in place")
 
-# %% ../nbs/12_cli.ipynb #e3f2a55b
+# %% ../nbs/12_cli.ipynb #17c52c9f
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='dlgn', description='Differentiable logic gate networks: runs, sweeps, figures, inference, data')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
@@ -145,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(fn=cmd_data)
     return ap
 
-USER_ERRORS = (ValueError, KeyError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, ImportError)
 
 def main(argv=None):
     ap = parser()

@@ -21,6 +21,7 @@ from .logic import BACKENDS, WIRINGS, INITS, cpu_kernels
 from .models import MODELS, build_model
 from .train import fit, fit_head_after, set_seed, has_logic
 from .circuit import export_discrete, save_discrete
+from .analysis import per_class_accuracy, activation_rates, activation_histogram, gate_histogram, output_pruning
 
 # %% ../nbs/10_experiments.ipynb #85ddb77e
 RESULTS_VERSION = 1
@@ -168,7 +169,6 @@ PRUNING_FRACTIONS = (1.0, 0.75, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
 
 def run_analyses(model, data, extra=()) -> dict:
     "The analyses stored with a run (see above)."
-    from dlgn_nb.analysis import per_class_accuracy, activation_rates, activation_histogram, gate_histogram, output_pruning
     out = {'per_class_test': [None if np.isnan(v) else float(v) for v in per_class_accuracy(model, data.x_test, data.y_test)]}
     if has_logic(model):
         rates = activation_rates(model, data.x_test)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import dlgn_nb
+from .analysis import activation_histogram
 
 # %% ../nbs/11_plots.ipynb #d79c6160
 DLGN_COLOR, MLP_COLOR = '#1f77b4', '#d62728'
@@ -150,7 +151,6 @@ def series_colors(labels) -> dict:
 
 def plot_activation_histograms(ax, rates: dict, bins: int = 40):
     "Percent of neurons per activation-rate bin, one line per label (`rates[label]`: per-layer arrays)."
-    from dlgn_nb.analysis import activation_histogram
     for (label, r), color in zip(rates.items(), series_colors(rates).values()):
         h = activation_histogram(r, bins)
         ax.plot(h['rate'], h['percent'], label=label, color=color, drawstyle='steps-mid')

