@@ -1,9 +1,14 @@
-# dlgn_nb: every target sets up what it needs first (.venv with torch==2.13.0 and the package).
+# dlgn_nb: every target sets up what it needs first (.venv with torch and the package).
 # `make help` lists the targets.
 SHELL := /bin/bash
+.DELETE_ON_ERROR:
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The torch wheel: 2.13.0, the CPU build. On a machine whose pip would fetch the multi-GB CUDA build for a plain
+# `pip install torch==2.13.0`, point TORCH_INDEX at PyTorch's CPU wheels: make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 # the install is redone when pyproject.toml's content changes (not its timestamp: nbdev rewrites the file)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 PROFILE ?= quick
@@ -12,20 +17,24 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 SCHEDULER ?=
 TIMEOUT ?= 36000
 PAPER_NBS := $(sort $(wildcard nbs/paper/*.ipynb))
+PAPER_NAMES := $(basename $(notdir $(PAPER_NBS)))
+SHORT_NAMES := $(foreach n,$(PAPER_NAMES),$(word 1,$(subst _, ,$(n)))_$(word 2,$(subst _, ,$(n))))
+EXECUTED ?= _executed/$(PROFILE)
 export MPLBACKEND := Agg
 
-.PHONY: help install install-cuda test figures data check bench gpu-check gpu-wheels clean distclean
+.PHONY: help install install-cuda test figures index data check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  make fig_03 ...   one paper notebook alone (any of: $(SHORT_NAMES))"
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) '$(TORCH)'
 	$(BIN)/pip install -q -e '.[dev]'
 	rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP) ## create .venv: torch==2.13.0 (CPU wheel), then the package with its dev tools
+install: $(STAMP) ## create .venv: torch (TORCH_INDEX=... for the CPU build's index), then the package with its dev and repro tools
 
 install-cuda: $(STAMP) ## add pycuda (the GPU kernels' extra): needs the CUDA toolkit (cuda.h) and a driver
 	$(BIN)/pip install -e '.[cuda]'
@@ -33,22 +42,34 @@ install-cuda: $(STAMP) ## add pycuda (the GPU kernels' extra): needs the CUDA to
 test: $(STAMP) ## the test suite: every notebook, the library, the paper notebooks in the smoke profile
 	$(BIN)/python -m pytest -q
 
-figures: $(STAMP) ## every paper figure and table into paper_figures/ (PROFILE=quick|paper|smoke EXECUTOR=local|dask WORKERS=n SCHEDULER=addr)
-	@mkdir -p paper_figures/_executed
-	@set -e; for nb in $(PAPER_NBS); do \
-	  name=$$(basename $$nb .ipynb); echo "== $$name ($(PROFILE))"; start=$$(date +%s); \
-	  $(BIN)/papermill $$nb paper_figures/_executed/$$name.ipynb -k python3 --cwd nbs/paper --no-progress-bar \
-	    --log-level WARNING --execution-timeout $(TIMEOUT) -p profile $(PROFILE) -p executor $(EXECUTOR) \
-	    -p workers $(WORKERS) $(if $(SCHEDULER),-p scheduler $(SCHEDULER)); \
-	  echo "   done in $$(( $$(date +%s) - start )) s"; \
-	done
+# One paper notebook: papermill executes it into _executed/<profile>/ (deleted if it fails); its figures and tables
+# go to the profile's folder. The index of that folder is written by `make index` (and at the end of `make figures`).
+$(EXECUTED)/%.ipynb: nbs/paper/%.ipynb $(STAMP) FORCE
+	@mkdir -p $(@D); echo "== $* ($(PROFILE))"; start=$$(date +%s); \
+	$(BIN)/papermill $< $@ -k python3 --cwd nbs/paper --no-progress-bar --log-level WARNING --execution-timeout $(TIMEOUT) \
+	  -p profile $(PROFILE) -p executor $(EXECUTOR) -p workers $(WORKERS) $(if $(SCHEDULER),-p scheduler $(SCHEDULER)); \
+	echo "   done in $$(( $$(date +%s) - start )) s"
+
+$(SHORT_NAMES): %: $(STAMP) ## 
+	@$(MAKE) --no-print-directory $(EXECUTED)/$(filter $*_%,$(PAPER_NAMES)).ipynb
+	@$(MAKE) --no-print-directory index
+
+figures: $(STAMP) ## every paper figure and table (PROFILE=quick|paper|smoke EXECUTOR=local|dask WORKERS=n SCHEDULER=addr)
+	@$(MAKE) --no-print-directory $(PAPER_NAMES:%=$(EXECUTED)/%.ipynb)
+	@$(MAKE) --no-print-directory index
+
+index: $(STAMP) ## write the README index of the profile's figures folder
+	$(BIN)/dlgn index --profile $(PROFILE)
 
 data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
 	$(BIN)/dlgn data fetch all
 	$(BIN)/dlgn data list
 
-check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (notebooks and library in sync)
+check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (read-only: checks a copy)
 	$(BIN)/python tests/check_sync.py
+
+sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (nbdev-export, nbdev-clean)
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
 
 bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), discrete inference
 	$(BIN)/python tests/bench_training.py
@@ -67,7 +88,7 @@ gpu-wheels: ## build pycuda and its dependencies as wheels into .whl/ for a GPU 
 	tests/build_pycuda_wheels.sh $(GPU_PYTHON) .whl
 
 clean: ## remove executed notebooks, smoke outputs and caches (keeps .venv, results/ and the committed figures)
-	rm -rf paper_figures/_executed _smoke .pytest_cache _proc _docs
+	rm -rf _executed paper_figures/_executed _smoke .pytest_cache _proc _docs
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv and results/ (the next `make figures` retrains everything)

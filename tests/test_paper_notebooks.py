@@ -35,4 +35,13 @@ def test_paper_notebook_smoke(nb, dirs, tmp_path):
         prov = json.loads((figures / f'{stem}.json').read_text())
         assert prov['profile'] == 'smoke'
         if nb.stem not in WITHOUT_RUNS: assert prov['n_runs'] >= 1 and prov['runs']
-    assert f'{OUTPUTS.get(nb.stem, [nb.stem])[0]}' in (figures / 'README.md').read_text()     # the index lists it
+    from dlgn_nb.report import write_index
+    assert f'{OUTPUTS.get(nb.stem, [nb.stem])[0]}' in write_index(figures).read_text()         # the index lists it
+
+def test_make_regenerates_one_figure_alone(tmp_path):
+    import os, subprocess
+    env = {**os.environ, 'DLGN_RESULTS': str(tmp_path / 'r'), 'DLGN_FIGURES': str(tmp_path / 'f')}
+    r = subprocess.run(['make', 'fig_03', 'PROFILE=smoke', f'EXECUTED={tmp_path / "x"}'], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / 'f').iterdir()) == ['README.md'] + [f'fig_03_synthetic_scaling{s}' for s in ('.json', '.md', '.pdf', '.png', '.tex')]
+    assert (tmp_path / 'x' / 'fig_03_synthetic_scaling.ipynb').exists()
