@@ -10,6 +10,7 @@ __all__ = ['USER_ERRORS', 'positive_int', 'positive_float', 'config_from_args', 
 import argparse, json, sys
 from dataclasses import replace
 from pathlib import Path
+from . import threads as _threads    # OMP_WAIT_POLICY, before PyTorch loads
 from .config import Profile, PROFILES, data_dir, data_dir_origin
 from .datasets import dataset_status, resolve_dataset, resolution_note
 from .readers import REAL_DATASETS
@@ -55,7 +56,7 @@ def config_from_args(config: str | None, sets: list[str]) -> RunConfig:
     try: return RunConfig.from_dict(d)
     except TypeError as e: raise ValueError(f"invalid run configuration: {e}") from None
 
-# %% ../nbs/12_cli.ipynb #b7a7942f
+# %% ../nbs/12_cli.ipynb #01ab3de4
 def _note(msg: str): print(f"dlgn: {msg}", file=sys.stderr)
 
 def cmd_run(args):
@@ -112,7 +113,7 @@ def cmd_data(args):
         paths = fetch(n, progress=None)
         print(f"{n}: {len(paths)} file{'s' * (len(paths) != 1)} in place")
 
-# %% ../nbs/12_cli.ipynb #b90bcc3c
+# %% ../nbs/12_cli.ipynb #8db98cb3
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='dlgn', description='Differentiable logic gate networks: runs, sweeps, figures, inference, data')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')

@@ -65,6 +65,21 @@ class Head(nn.Module):
     def extra_repr(self): return f'in_features={self.in_features}, n_classes={self.n_classes}, tau={self.tau:g}'
 
 # %% ../nbs/03_heads.ipynb #172c7fe4
+class _FeatureMajorGroupSum(torch.autograd.Function):
+    "Group sums `[k, batch]` of outputs stored feature-major `h` `[n, batch]`; the backward writes its gradient in one pass."
+    @staticmethod
+    def forward(ctx, h, k: int, g: int):
+        ctx.shape, ctx.k, ctx.g = h.shape, k, g
+        return h[:k * g].view(k, g, h.shape[1]).sum(1)
+
+    @staticmethod
+    def backward(ctx, gs):
+        (n, batch), k, g = ctx.shape, ctx.k, ctx.g
+        gh = gs.new_empty(n, batch)
+        gh[:k * g].view(k, g, batch).copy_(gs[:, None, :].expand(k, g, batch))
+        gh[k * g:].zero_()
+        return gh, None, None
+
 class GroupSum(Head):
     "Eq. 3: sum each class's group of outputs, divide by `tau`."
     name = 'groupsum'
@@ -87,6 +102,8 @@ class GroupSum(Head):
         "Per-class sums `[batch, n_classes]` of the outputs `x` `[batch, n]`."
         self.check_width(x)
         k, g = self.n_classes, self.group_size
+        if x.ndim == 2 and x.t().is_contiguous() and not x.is_contiguous():    # feature-major storage (a DLGN's)
+            return _FeatureMajorGroupSum.apply(x.t(), k, g).t()
         return x[..., :g * k].reshape(*x.shape[:-1], k, g).sum(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

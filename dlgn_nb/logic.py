@@ -10,12 +10,13 @@ __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', '
 # %% ../nbs/01_logic.ipynb #7830c688
 import ctypes, math, warnings
 from contextlib import contextmanager
+from . import threads as _threads    # OMP_WAIT_POLICY, before PyTorch's OpenMP runtime loads
 import torch
 from torch import nn
 from .checks import check_choice
 from .gates import N_GATES, PASS_A, RELAXED, TRUTH_TABLES, gate_coefficients, discrete_coefficients
 from .native import load_library, find_compiler, ptr, CompileError
-from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports
+from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports, cached_reverse_index
 
 # %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')
@@ -78,15 +79,28 @@ class TorchLogicFunction(torch.autograd.Function):
 # %% ../nbs/01_logic.ipynb #6b3b1180
 CPU_KERNEL_SOURCE = r'''
 #include <cstdint>
+#include <cstring>
 #include <algorithm>
 #include <omp.h>
 
 // Feature-major activations: x is [n_in][batch], y and gy are [n_out][batch]; coef is [n_out][4] = (c1, ca, cb, cab).
+// Gates are taken in chunks from a shared counter (dynamic schedule): a thread slowed by another process on its core
+// takes fewer chunks instead of holding the others at the barrier.
+constexpr int AHEAD = 6;         // gates ahead whose randomly placed rows are prefetched
+
+template <typename T>
+static inline void prefetch_row(const T* p, int64_t n, int write) {
+    for (int64_t k = 0; k < n; k += 64 / sizeof(T)) {
+        if (write) __builtin_prefetch(p + k, 1, 3); else __builtin_prefetch(p + k, 0, 3);
+    }
+}
+
 template <typename T>
 static void forward(const T* __restrict x, const int64_t* __restrict ia, const int64_t* __restrict ib,
                     const T* __restrict coef, T* __restrict y, int64_t n_out, int64_t batch, int threads) {
-    #pragma omp parallel for num_threads(threads) schedule(static)
+    #pragma omp parallel for num_threads(threads) schedule(dynamic, 64)
     for (int64_t j = 0; j < n_out; ++j) {
+        if (j + AHEAD < n_out) { prefetch_row(x + ia[j + AHEAD] * batch, batch, 0); prefetch_row(x + ib[j + AHEAD] * batch, batch, 0); }
         const T* __restrict xa = x + ia[j] * batch;
         const T* __restrict xb = x + ib[j] * batch;
         T* __restrict out = y + j * batch;
@@ -96,35 +110,58 @@ static void forward(const T* __restrict x, const int64_t* __restrict ia, const i
     }
 }
 
-// gx (may be null: no input gradient wanted) must be zeroed by the caller. partial is [n_slices][n_out][4].
+// The backward in two passes of one parallel region, each split over rows so that threads never share a write:
+// by gates, the four coefficient sums over the batch (gcoef); then, if the input gradient is wanted (gx not null),
+// by inputs, each input's gradient gathered from the gates that read it (the reverse index: the consumers of input
+// i are rev[rev_start[i] .. rev_start[i+1]), each 2j + pin). Every row of gx is written once, in order, by one
+// thread (no zeroing pass, no read-modify-write of randomly placed rows, no atomics): deterministic.
 template <typename T>
 static void backward(const T* __restrict x, const int64_t* __restrict ia, const int64_t* __restrict ib,
-                     const T* __restrict coef, const T* __restrict gy, T* gx, double* __restrict partial,
-                     int64_t n_out, int64_t batch, int64_t slice, int threads) {
-    const int64_t n_slices = (batch + slice - 1) / slice;
-    #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t c = 0; c < n_slices; ++c) {
-        const int64_t s0 = c * slice, s1 = std::min(batch, s0 + slice);
-        double* __restrict part = partial + c * n_out * 4;
+                     const T* __restrict coef, const T* __restrict gy, T* __restrict gx, T* __restrict gcoef,
+                     const int64_t* __restrict rev_start, const int32_t* __restrict rev,
+                     int64_t n_in, int64_t n_out, int64_t batch, int threads) {
+    #pragma omp parallel num_threads(threads)
+    {
+        #pragma omp for schedule(dynamic, 64) nowait
         for (int64_t j = 0; j < n_out; ++j) {
+            if (j + AHEAD < n_out) prefetch_row(x + ib[j + AHEAD] * batch, batch, 0);
             const T* __restrict xa = x + ia[j] * batch;
             const T* __restrict xb = x + ib[j] * batch;
             const T* __restrict g = gy + j * batch;
-            const T ca = coef[4 * j + 1], cb = coef[4 * j + 2], cab = coef[4 * j + 3];
             T s_1 = 0, s_a = 0, s_b = 0, s_ab = 0;
             #pragma omp simd reduction(+:s_1,s_a,s_b,s_ab)
-            for (int64_t s = s0; s < s1; ++s) {
+            for (int64_t s = 0; s < batch; ++s) {
                 const T ga = g[s] * xa[s];
                 s_1 += g[s]; s_a += ga; s_b += g[s] * xb[s]; s_ab += ga * xb[s];
             }
-            part[4 * j] = s_1; part[4 * j + 1] = s_a; part[4 * j + 2] = s_b; part[4 * j + 3] = s_ab;
-            if (gx) {
-                T* __restrict gxa = gx + ia[j] * batch;
-                #pragma omp simd
-                for (int64_t s = s0; s < s1; ++s) gxa[s] += g[s] * (ca + cab * xb[s]);
-                T* __restrict gxb = gx + ib[j] * batch;   // a separate loop: gxb may be gxa
-                #pragma omp simd
-                for (int64_t s = s0; s < s1; ++s) gxb[s] += g[s] * (cb + cab * xa[s]);
+            gcoef[4 * j] = s_1; gcoef[4 * j + 1] = s_a; gcoef[4 * j + 2] = s_b; gcoef[4 * j + 3] = s_ab;
+        }
+        if (gx) {
+            #pragma omp for schedule(dynamic, 64)
+            for (int64_t i = 0; i < n_in; ++i) {
+                T* __restrict out = gx + i * batch;
+                const int64_t e0 = rev_start[i], e1 = rev_start[i + 1];
+                if (e0 == e1) { std::memset(out, 0, sizeof(T) * batch); continue; }
+                if (i + 1 < n_in && rev_start[i + 1] < rev_start[i + 2]) {     // the next input's first consumer
+                    const int32_t en = rev[rev_start[i + 1]];
+                    prefetch_row(gy + (int64_t)(en >> 1) * batch, batch, 0);
+                    prefetch_row(x + ((en & 1) ? ia[en >> 1] : ib[en >> 1]) * batch, batch, 0);
+                }
+                for (int64_t e = e0; e < e1; ++e) {
+                    const int32_t entry = rev[e];
+                    const int64_t j = entry >> 1;
+                    const int pin = entry & 1;
+                    const T* __restrict g = gy + j * batch;
+                    const T* __restrict xo = x + (pin ? ia[j] : ib[j]) * batch;
+                    const T c = coef[4 * j + 1 + pin], cab = coef[4 * j + 3];
+                    if (e == e0) {
+                        #pragma omp simd
+                        for (int64_t s = 0; s < batch; ++s) out[s] = g[s] * (c + cab * xo[s]);
+                    } else {
+                        #pragma omp simd
+                        for (int64_t s = 0; s < batch; ++s) out[s] += g[s] * (c + cab * xo[s]);
+                    }
+                }
             }
         }
     }
@@ -135,9 +172,10 @@ extern "C" void logic_forward_##SUFFIX(const T* x, const int64_t* ia, const int6
                                        T* y, int64_t n_out, int64_t batch, int threads) {                  \
     forward<T>(x, ia, ib, coef, y, n_out, batch, threads); }                                              \
 extern "C" void logic_backward_##SUFFIX(const T* x, const int64_t* ia, const int64_t* ib, const T* coef,   \
-                                        const T* gy, T* gx, double* partial, int64_t n_out, int64_t batch, \
-                                        int64_t slice, int threads) {                                     \
-    backward<T>(x, ia, ib, coef, gy, gx, partial, n_out, batch, slice, threads); }
+                                        const T* gy, T* gx, T* gcoef, const int64_t* rev_start,            \
+                                        const int32_t* rev, int64_t n_in, int64_t n_out, int64_t batch,    \
+                                        int threads) {                                                     \
+    backward<T>(x, ia, ib, coef, gy, gx, gcoef, rev_start, rev, n_in, n_out, batch, threads); }
 EXPORT(float, f32)
 EXPORT(double, f64)
 '''
@@ -169,10 +207,6 @@ def cpu_kernels() -> str:
     return 'compiled' if native_available() else f'PyTorch fallback: {_PROBLEMS[native_library]}'
 
 # %% ../nbs/01_logic.ipynb #c76f48d5
-def _slice_size(batch: int, threads: int) -> int:
-    "Batch columns per backward slice: one slice per thread, rounded up to 16 samples."
-    return max(16, -(-batch // max(threads, 1) + 15) // 16 * 16)
-
 _I64, _INT = ctypes.c_int64, ctypes.c_int
 
 class NativeLogicFunction(torch.autograd.Function):
@@ -191,12 +225,13 @@ class NativeLogicFunction(torch.autograd.Function):
         x, coef, a, b = ctx.saved_tensors
         lib, sfx, threads = native_library(), _SUFFIX[x.dtype], torch.get_num_threads()
         gy = gy.contiguous()
-        batch, slice_ = x.shape[1], _slice_size(x.shape[1], threads)
-        partial = torch.empty(-(-batch // slice_), a.numel(), 4, dtype=torch.float64)
-        gx = torch.zeros_like(x) if ctx.needs_input_grad[0] else None
+        gcoef = torch.empty(a.numel(), 4, dtype=x.dtype)
+        gx = torch.empty_like(x) if ctx.needs_input_grad[0] else None       # every row written by the kernel
+        rev_start, rev = cached_reverse_index(a, b, x.shape[0])
         getattr(lib, f'logic_backward_{sfx}')(ptr(x), ptr(a), ptr(b), ptr(coef), ptr(gy), None if gx is None else ptr(gx),
-                                              ptr(partial), _I64(a.numel()), _I64(batch), _I64(slice_), _INT(threads))
-        return gx, partial.sum(0).to(x.dtype), None, None
+                                              ptr(gcoef), ptr(rev_start), ptr(rev), _I64(x.shape[0]), _I64(a.numel()),
+                                              _I64(x.shape[1]), _INT(threads))
+        return gx, gcoef, None, None
 
 # %% ../nbs/01_logic.ipynb #17bcd150
 BACKENDS = ('auto', 'torch', 'native', 'pycuda')
@@ -292,7 +327,7 @@ def discrete_mode(model: nn.Module, discrete: bool = True):
     finally:
         for l, d in zip(layers, before): l.discrete = d
 
-# %% ../nbs/01_logic.ipynb #9f6a2f95
+# %% ../nbs/01_logic.ipynb #fd8bd893
 def check_inputs(x: torch.Tensor, where: str = 'network'):
     "Raise a `ValueError` unless `x` holds values in [0, 1] (no NaN)."
     if x.numel() == 0: return

@@ -29,6 +29,16 @@ class DLGN(nn.Module):
         self.layers = nn.ModuleList(LogicLayer(i, o, wiring, init, backend, generator=generator)
                                     for i, o in zip([in_features] + widths[:-1], widths))
         self.head = head
+        self._number_for_locality()
+
+    @torch.no_grad()
+    def _number_for_locality(self):
+        "Renumber each hidden layer's gates by the input of their pin a, rewiring the next layer to match (see above)."
+        for layer, nxt in zip(self.layers[:-1], self.layers[1:]):
+            order = torch.argsort(layer.idx_a, stable=True)
+            inverse = torch.empty_like(order); inverse[order] = torch.arange(len(order))
+            for t in (layer.idx_a, layer.idx_b, layer.weights): t.copy_(t[order])
+            for t in (nxt.idx_a, nxt.idx_b): t.copy_(inverse[t])
 
     @property
     def n_gates(self) -> int: return sum(l.out_features for l in self.layers)

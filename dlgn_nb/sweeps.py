@@ -6,7 +6,7 @@
 __all__ = ['EXECUTORS', 'SweepError', 'SweepInterrupted', 'SweepReport', 'InlineExecutor', 'PoolExecutor', 'DaskExecutor',
            'run_sweep', 'ProgressLines']
 
-# %% ../nbs/10b_sweeps.ipynb #fcabd7da
+# %% ../nbs/10b_sweeps.ipynb #9cbcf964
 import concurrent.futures as cf, os, signal, sys, threading, time, traceback, uuid
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 import multiprocessing as mp
+from .threads import idle_threads    # imported before PyTorch: OMP_WAIT_POLICY
 import torch
 from tqdm import tqdm
 from .checks import check_choice, check_int, require
@@ -21,7 +22,7 @@ from .files import Heartbeat
 from .experiments import RunConfig, run_config
 from .store import ResultsStore
 
-# %% ../nbs/10b_sweeps.ipynb #2614106e
+# %% ../nbs/10b_sweeps.ipynb #191c5515
 class SweepError(RuntimeError):
     "Some runs of a sweep failed (the others are stored); `report` says which."
     def __init__(self, report):
@@ -65,19 +66,26 @@ def _init_worker(threads: int):
 
 def _run_in_worker(cfg: RunConfig, threads: int, model_dir=None) -> dict:
     torch.set_num_threads(threads)
-    return run_config(cfg, progress=False, model_dir=model_dir)
+    rec = run_config(cfg, progress=False, model_dir=model_dir)
+    rec['environment']['thread_policy'] = f'{threads} per worker process'
+    return rec
 
 def _error_text(e: BaseException) -> str:
     return f'{type(e).__name__}: {e}\n' + ''.join(traceback.format_exception(type(e), e, e.__traceback__))
 
 class InlineExecutor:
-    "Runs one configuration at a time, in this process."
+    "Runs one configuration at a time, in this process, on the idle cores (`threads.idle_threads`)."
     capacity = 1
     def __init__(self, model_dir=None, **_): self.model_dir, self.queue = model_dir, deque()
     def submit(self, cfg: RunConfig): self.queue.append(cfg)
     def wait(self, timeout: float) -> list:
         cfg = self.queue.popleft()
-        try: return [(cfg, run_config(cfg, progress=False, model_dir=self.model_dir), None, None)]
+        n, why = idle_threads()
+        torch.set_num_threads(n)
+        try:
+            rec = run_config(cfg, progress=False, model_dir=self.model_dir)
+            rec['environment']['thread_policy'] = why
+            return [(cfg, rec, None, None)]
         except Exception as e: return [(cfg, None, _error_text(e), e)]
     def running(self) -> dict: return {}
     def shutdown(self, cancel: bool = False): pass
@@ -126,7 +134,7 @@ class PoolExecutor:
             for p in list(getattr(self.pool, '_processes', {}).values()): p.terminate()
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
-# %% ../nbs/10b_sweeps.ipynb #4a457602
+# %% ../nbs/10b_sweeps.ipynb #c3b56448
 class DaskExecutor:
     "Runs configurations on a Dask cluster (the scheduler at `scheduler`, or a `LocalCluster` of `workers` processes)."
     def __init__(self, workers: int | None = None, scheduler: str | None = None, model_dir=None, retries: int = 1,
@@ -189,7 +197,7 @@ EXECUTORS: dict[str, Callable] = {'local': lambda workers=1, **kw: PoolExecutor(
                                   'dask': DaskExecutor}
 "Executors by name: `EXECUTORS[name](workers=..., scheduler=..., model_dir=..., retries=..., no_worker_timeout=...)`."
 
-# %% ../nbs/10b_sweeps.ipynb #a6e868a1
+# %% ../nbs/10b_sweeps.ipynb #2e686028
 @contextmanager
 def _sigterm_raises():
     "While a sweep runs in the main thread, SIGTERM raises `KeyboardInterrupt` like SIGINT does (so both stop it cleanly)."
@@ -264,7 +272,7 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
     if report.failed: raise SweepError(report)
     return report
 
-# %% ../nbs/10b_sweeps.ipynb #a4fdff2d
+# %% ../nbs/10b_sweeps.ipynb #34ba7dfb
 class ProgressLines:
     "Progress of a sweep as occasional lines on stderr: runs done, time so far, time left."
     def __init__(self, total: int, stored: int, every: float = 30.0):

@@ -15,7 +15,11 @@ def imports():
         if p.stem in ('__init__', '_modidx'): continue
         tree, top, local = ast.parse(p.read_text()), set(), set()
         for node in ast.walk(tree):
-            if not isinstance(node, ast.ImportFrom) or not node.module: continue
+            if not isinstance(node, ast.ImportFrom): continue
+            if node.level and not node.module:                                   # `from . import threads`
+                for a in node.names: (top if node.col_offset == 0 else local).add(a.name)
+                continue
+            if not node.module: continue
             if node.level: name = node.module                                    # `from .gates import ...` (nbdev's export)
             elif node.module.startswith('dlgn_nb.'): name = node.module.removeprefix('dlgn_nb.')
             else: continue

@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'positive_int', 'positive_float', 'config_from_args', 'cmd_run', 'cmd_sweep', 'cmd_list', 'cmd_infer',
-           'cmd_data', 'parser', 'main']
+           'cmd_index', 'cmd_data', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #1ac127d0
 import argparse, json, sys
 from dataclasses import replace
 from pathlib import Path
+from . import threads as _threads    # OMP_WAIT_POLICY, before PyTorch loads
 from .config import Profile, PROFILES, data_dir, data_dir_origin
 from .datasets import dataset_status, resolve_dataset, resolution_note
 from .readers import REAL_DATASETS
@@ -20,6 +21,7 @@ from .experiments import RunConfig
 from .store import ResultsStore
 from .sweeps import EXECUTORS, run_sweep, SweepError, SweepInterrupted
 from .figures import FIGURES, figure_grid
+from .report import write_index
 
 # %% ../nbs/12_cli.ipynb #4d6ff15f
 def positive_int(text: str) -> int:
@@ -54,7 +56,7 @@ def config_from_args(config: str | None, sets: list[str]) -> RunConfig:
     try: return RunConfig.from_dict(d)
     except TypeError as e: raise ValueError(f"invalid run configuration: {e}") from None
 
-# %% ../nbs/12_cli.ipynb #b7480f5c
+# %% ../nbs/12_cli.ipynb #01ab3de4
 def _note(msg: str): print(f"dlgn: {msg}", file=sys.stderr)
 
 def cmd_run(args):
@@ -94,6 +96,10 @@ def cmd_infer(args):
     print(f"accuracy {100 * r['accuracy']:.2f} % of {r['n']:,}  |  {r['samples_per_second']:,.0f} samples/s "
           f"({args.engine}, {args.threads} thread{'s' * (args.threads > 1)})")
 
+def cmd_index(args):
+    folder = Path(args.folder) if args.folder else Profile(args.profile).path('figures_dir')
+    print(write_index(folder))
+
 def cmd_data(args):
     if args.action == 'list':
         print(f"data_dir: {data_dir()} (set by {data_dir_origin()}; $DLGN_DATA or [paths] data_dir in a settings.ini changes it)")
@@ -107,7 +113,7 @@ def cmd_data(args):
         paths = fetch(n, progress=None)
         print(f"{n}: {len(paths)} file{'s' * (len(paths) != 1)} in place")
 
-# %% ../nbs/12_cli.ipynb #17c52c9f
+# %% ../nbs/12_cli.ipynb #8db98cb3
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='dlgn', description='Differentiable logic gate networks: runs, sweeps, figures, inference, data')
     ap.add_argument('--debug', action='store_true', help='show the traceback of an error')
@@ -130,6 +136,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument('--no-worker-timeout', type=positive_float, default=120.0, help='end a Dask sweep after this long without workers')
     s.set_defaults(fn=cmd_sweep)
     sub.add_parser('list', help='figures and the size of their grids').set_defaults(fn=cmd_list)
+    x = sub.add_parser('index', help="write the README index of a profile's figures folder")
+    x.add_argument('--profile', default='quick', choices=PROFILES)
+    x.add_argument('--folder', default=None, help="the figures folder (default: the profile's)")
+    x.set_defaults(fn=cmd_index)
     i = sub.add_parser('infer', help='accuracy and throughput of a discrete model file on data')
     i.add_argument('model', help='discrete model file (.npz, from `dlgn run --save-model` or circuit.save_discrete)')
     i.add_argument('data', help="an .npz file with labels 'y' and raw inputs 'x' or input bits 'bits', or a dataset name")

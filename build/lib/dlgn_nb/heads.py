@@ -87,6 +87,8 @@ class GroupSum(Head):
         "Per-class sums `[batch, n_classes]` of the outputs `x` `[batch, n]`."
         self.check_width(x)
         k, g = self.n_classes, self.group_size
+        if x.ndim == 2 and x.t().is_contiguous() and not x.is_contiguous():    # feature-major storage (a DLGN's): no copy
+            return x.t()[:g * k].reshape(k, g, x.shape[0]).sum(1).t()
         return x[..., :g * k].reshape(*x.shape[:-1], k, g).sum(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
