@@ -157,7 +157,7 @@ def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> 
     metrics = {'test_acc': last['test_discrete'], 'test_acc_relaxed': last.get('test_relaxed'), 'val_acc': last['val_discrete'],
                'best_val_epoch': best['epoch'], 'test_acc_at_best_val': best['test_discrete'],
                'train_seconds': max(r.get('train_seconds', 0) for r in history), 'n_params': sum(p.numel() for p in model.parameters()),
-               'n_gates': getattr(model, 'n_gates', None), **extra}
+               'n_gates': getattr(model, 'n_gates', None), 'epochs_run': max(r['epoch'] for r in history if 'phase' not in r), **extra}
     return {'hash': cfg.hash, 'config': asdict(cfg), 'metrics': metrics, 'history': history,
             'analysis': run_analyses(model, data, cfg.analyses or ()),
             'data': {'name': data.name, 'n_classes': data.n_classes, 'sizes': data.sizes(), **data.info},

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['TABLE_2_CLASSES', 'TABLE_2', 'APPENDIX_ROWS', 'APPENDIX_TABLES', 'APPENDIX', 'FIG5_CLASSES', 'FIG5_NEURONS_PER_CLASS',
-           'FIG5_BEST_TAU', 'FIG11_DROPOUT', 'FIG11_TAU', 'FIG11_ACCURACY', 'CLAIMS']
+           'FIG5_BEST_TAU', 'FIG11_DROPOUT', 'FIG11_TAU', 'FIG11_ACCURACY', 'TABLE_4', 'PAPER_SETTINGS',
+           'PAPER_TEST_SIZES', 'COMBINED_TEST_PER_CLASS', 'SYNTHETIC_TEST_PER_CLASS', 'paper_test_size']
 
 # %% ../nbs/11a_reference.ipynb #fe063f5e
 import numpy as np
@@ -92,19 +93,27 @@ FIG11_ACCURACY = np.array([
     [1.7, 19.6, 37.5, 23.4, 14.1, 4.7], [1.1, 11.7, 26.8, 16.6, 9.6, 3.9], [0.5, 3.8, 7.4, 5.5, 2.8, 1.3]])
 
 # %% ../nbs/11a_reference.ipynb #2abc9a83
-CLAIMS = {
-    'fig_01': "DLGNs consistently outperform MLPs across classification tasks with up to 2000 classes.",
-    'fig_03': "The accuracy of all DLGNs stays high up until a few hundred classes, but sharply drops after; Big τ=10 "
-              "outperforms all models up to 300 classes and still exceeds the MLP at 2000 classes.",
-    'fig_04': "Larger τ is better for few ImageNet-32 classes, τ=10 as the class count grows; no DLGN matches the MLP beyond 100 classes.",
-    'fig_05': "Larger τ concentrates neurons at low activation rates, small τ shifts them to higher rates; the best τ grows "
-              "with the number of output neurons per class.",
-    'fig_06': "The same model has very different optimal τ on different datasets.",
-    'fig_07': "Low τ shows much greater per-class performance differences than large τ.",
-    'fig_08': "Low τ gives rough pruning curves; larger τ gives smoother curves, so more output neurons can be removed.",
-    'fig_09': "Output layers of 16k, 64k and 256k neurons perform alike: the backbone, not the output layer, limits accuracy.",
-    'fig_10': "With a codebook of dimension 1600 or 6400 a single CLGN competes with or beats the best Group-Sum models for all class counts.",
-    'fig_11': "For p = 0.1 almost all test accuracies are higher than with p = 0, and dropout lessens the importance of an optimal τ.",
-    'table_02': "DLGN (τ = 10) is on par with the MLP up to 67 classes; the best τ falls as the class count grows; for CLGNs τ matters even more.",
-    'table_05_12': "Some alternatives occasionally approach or slightly surpass Group-Sum, but none consistently or significantly.",
-}
+TABLE_4 = [  # (parameter, DLGN, MLP), verbatim
+    ('Number of Layers', '6', '3'), ('Neurons per Layer', '64,000', '256 / 512 / 1024'), ('Data Augmentation', 'None', 'None'),
+    ('Dropout', 'None', 'None'), ('Batch Normalization', '–', 'Enabled'), ('Temperature Parameter (τ)', '10', '–'),
+    ('Learning Rate', '0.01', '0.00001'), ('Training Epochs', '100', '100'), ('Optimizer', 'Adam', 'Adam'),
+    ('Loss Function', 'Cross-Entropy', 'Cross-Entropy'), ('Number of Independent Runs', '3', '3')]
+
+PAPER_SETTINGS = {
+    'depth': 6, 'dlgn_width': 64000, 'big_width': 256000, 'imagenet_width': 256000, 'dlgn_lr': 0.01, 'mlp_lr': 0.00001,
+    'mlp_hidden': 512, 'epochs': 100, 'seeds': 3, 'batch_size': None, 'synthetic_samples_per_class': 600,
+    'synthetic_classes': (2, 2000), 'imagenet_classes': (2, 1000), 'min_outputs_per_class': 32, 'clgn_k': None, 'clgn_lr': None}
+"The paper's stated settings (Table 4, Sec. 3-5); `None`: not stated."
+
+PAPER_TEST_SIZES = {'mnist': 10000, 'fashion_mnist': 10000, 'qmnist': 60000, 'kmnist': 10000, 'emnist_letters': 20800,
+                    'emnist_balanced': 18800, 'cifar10': 10000, 'cifar100': 10000, 'imagenet32': 50000}
+"Test-set sizes of the paper's datasets (official test splits)."
+COMBINED_TEST_PER_CLASS = 38800 / 67        # the combined MNIST set's test split, per class on average
+SYNTHETIC_TEST_PER_CLASS = 120              # 20 % of 600 samples per class
+
+def paper_test_size(dataset: str, n_classes: int | None = None) -> int:
+    "The test-set size behind a number the paper prints for `dataset` (with `n_classes` classes of a subset)."
+    if dataset == 'combined_mnist': return round(COMBINED_TEST_PER_CLASS * n_classes)
+    if dataset == 'synthetic': return SYNTHETIC_TEST_PER_CLASS * n_classes
+    if dataset == 'imagenet32' and n_classes: return 50 * n_classes
+    return PAPER_TEST_SIZES[dataset]

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['RECORD_FIELDS', 'record_problem', 'ResultsStore']
 
-# %% ../nbs/10a_store.ipynb #53c88a96
+# %% ../nbs/10a_store.ipynb #a6a3c803
 import json, os, socket, time, traceback, warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -85,13 +85,14 @@ class ResultsStore:
         return out
 
     def frame(self, cfgs) -> pd.DataFrame:
-        "One row per configuration: its fields, metrics and data provenance. Every run must be in the store."
+        "One row per configuration: its fields, metrics, test and validation set sizes, and data provenance. Every run must be in the store."
         rows = []
         for c in cfgs:
             r = self.load(c)
             if r is None: raise KeyError(f"run {c.hash} is not in {self.root}: run the sweep first ({c})")
+            sizes = r['data'].get('sizes', {})
             rows.append({**asdict(c), **r['metrics'], 'hash': c.hash, 'data_source': r['data'].get('source'),
-                         'wall_seconds': r['wall_seconds']})
+                         'n_test': sizes.get('test'), 'n_val': sizes.get('val'), 'wall_seconds': r['wall_seconds']})
         return pd.DataFrame(rows)
 
     def failure_path(self, cfg) -> Path: return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.failed.json"
