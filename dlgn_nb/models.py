@@ -13,6 +13,7 @@ from .checks import check_choice, check_int
 from .logic import LogicLayer, check_inputs
 from .heads import Head, make_head
 from .conv import CLGN, clgn_widths
+from .tau import auto_tau
 
 # %% ../nbs/04_models.ipynb #3cf0e559
 class DLGN(nn.Module):
@@ -87,17 +88,24 @@ def clgn_input(sample_shape: tuple) -> tuple:
     if len(s) == 3: return s, ('cifar' if s[1] >= 32 else 'mnist')
     raise ValueError(f"a CLGN needs image inputs, got samples of shape {sample_shape}")
 
-def build_model(cfg, in_shape, n_classes: int, generator: torch.Generator | None = None) -> nn.Module:
-    "The model that configuration `cfg` describes, for samples of shape `in_shape` (or `in_shape` features) and `n_classes` classes."
+def _head(cfg, n_outputs: int, n_classes: int, tau=None):
+    "The head of `cfg` on `n_outputs` backbone outputs: its τ (`tau`, else `cfg.tau`) a number or `'auto'` (`tau.auto_tau`), fixed or learned (`tau_mode`)."
+    tau = getattr(cfg, 'tau', 1.0) if tau is None else tau
+    mode, params = getattr(cfg, 'tau_mode', 'fixed'), dict(cfg.head_params or ())
+    if tau == 'search': raise ValueError("tau='search' is a search over models (search.tau_search), not one model; build each candidate τ")
+    if tau == 'auto': tau = auto_tau(n_outputs, n_classes)
+    return make_head(cfg.head, n_outputs, n_classes, tau=tau, **params, **({'tau_mode': mode} if mode != 'fixed' else {}))
+
+def build_model(cfg, in_shape, n_classes: int, generator: torch.Generator | None = None, tau=None) -> nn.Module:
+    "The model that configuration `cfg` describes (with τ `tau` if given), for samples of shape `in_shape` (or `in_shape` features) and `n_classes` classes."
     in_shape = (in_shape,) if isinstance(in_shape, int) else tuple(in_shape)
     in_features = math.prod(in_shape)
     check_choice('model', cfg.model, MODELS)
     if cfg.model == 'mlp': return MLP(in_features, n_classes, cfg.mlp_hidden)
-    params = dict(cfg.head_params or ())
     if cfg.model == 'clgn':
         shape, arch = clgn_input(in_shape)
-        head = make_head(cfg.head, clgn_widths(shape, cfg.width, arch)[1][-1], n_classes, tau=cfg.tau, **params)
+        head = _head(cfg, clgn_widths(shape, cfg.width, arch)[1][-1], n_classes, tau)
         return CLGN(shape, cfg.width, head, arch, init=cfg.init or 'residual', backend=cfg.backend, generator=generator)
-    head = make_head(cfg.head, cfg.out_width or cfg.width, n_classes, tau=cfg.tau, **params)
+    head = _head(cfg, cfg.out_width or cfg.width, n_classes, tau)
     return DLGN(in_features, cfg.width, cfg.depth, head, out_width=cfg.out_width, wiring=cfg.wiring, init=cfg.init or 'gaussian',
                 backend=cfg.backend, generator=generator)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['set_seed', 'resolve_device', 'has_logic', 'batched', 'circuit_evaluator', 'predict', 'evaluate', 'param_groups',
-           'fit', 'discrete_features', 'fit_head_after']
+           'epochs_for', 'Training', 'fit', 'discrete_features', 'fit_head_after']
 
 # %% ../nbs/07_train.ipynb #5bf81aaf
 import math, random, sys, time
@@ -71,55 +71,86 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return (predict(model, x, batch_size, discrete) == y).float().mean().item()
 
 # %% ../nbs/07_train.ipynb #5716b742
-def param_groups(model: nn.Module, lr: float, float_lr: float = 1e-3) -> list[dict]:
-    "Adam groups: gate logits at `lr`; a logic network's float layers (a fully connected head) at `min(lr, float_lr)`."
+def param_groups(model: nn.Module, lr: float, float_lr: float = 1e-3, tau_lr: float | None = None) -> list[dict]:
+    "Adam groups: gate logits at `lr`; a learned τ (`log_tau`) at `tau_lr` (default `lr`); a logic network's float layers at `min(lr, float_lr)`."
     gates = [p for m in model.modules() if isinstance(m, LogicGates) for p in m.parameters(recurse=False)]
-    ids = {id(p) for p in gates}
+    taus = [m.log_tau for m in model.modules() if isinstance(getattr(m, 'log_tau', None), nn.Parameter)]
+    ids = {id(p) for p in gates + taus}
     rest = [p for p in model.parameters() if id(p) not in ids]
-    if not gates: return [{'params': rest, 'lr': lr}]
-    return [{'params': gates, 'lr': lr}] + ([{'params': rest, 'lr': min(lr, float_lr)}] if rest else [])
+    if not gates and not taus: return [{'params': rest, 'lr': lr}]
+    groups = [{'params': gates, 'lr': lr}] if gates else []
+    groups += [{'params': taus, 'lr': tau_lr or lr}] if taus else []
+    return groups + ([{'params': rest, 'lr': min(lr, float_lr)}] if rest else [])
+
+def epochs_for(min_steps: int, n_train: int, batch_size: int) -> int:
+    "The epochs that make at least `min_steps` optimizer steps over `n_train` samples in batches of `batch_size`."
+    return math.ceil(min_steps / math.ceil(n_train / batch_size))
+
+class Training:
+    "A model in training: its optimizer, its batch order and its history, so that training can go on in installments (`run`)."
+    def __init__(self, model: nn.Module, data: Dataset, lr: float, batch_size: int = 128, seed: int = 0, device: str = 'auto',
+                 tau_lr: float | None = None):
+        if batch_size < 1 or not lr > 0: raise ValueError(f"need batch_size >= 1 and lr > 0, got {batch_size}, {lr}")
+        self.model, self.data, self.lr, self.batch_size = model, data, lr, batch_size
+        self.dev = resolve_device(device)
+        model.to(self.dev)
+        keep_freed_memory()
+        self.opt = torch.optim.Adam(param_groups(model, lr, tau_lr=tau_lr), fused=True)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.logic, self.epoch, self.train_time, self.history = has_logic(model), 0, 0.0, []
+
+    def _epoch(self) -> float:
+        model, data = self.model, self.data
+        model.train()
+        t0, total, n = time.perf_counter(), 0.0, 0
+        for step, idx in enumerate(torch.randperm(len(data.y_train), generator=self.gen).split(self.batch_size)):
+            xb, yb = data.x_train[idx].to(self.dev), data.y_train[idx].to(self.dev)
+            loss = model.loss(xb, yb) if hasattr(model, 'loss') else F.cross_entropy(model(xb), yb)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"training loss is {loss.item()} at epoch {self.epoch}, step {step}; "
+                                         f"lower the learning rate (lr={self.lr}) or raise tau")
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            total += loss.item() * len(idx); n += len(idx)
+        self.train_time += time.perf_counter() - t0
+        return total / n
+
+    def record(self, train_loss: float, final: bool) -> dict:
+        "Evaluate now: discrete accuracies (and relaxed ones when `final`), the learned τ if any."
+        rec = {'epoch': self.epoch, 'train_loss': train_loss, 'train_seconds': self.train_time}
+        for split in ('val', 'test'):
+            x, y = getattr(self.data, f'x_{split}'), getattr(self.data, f'y_{split}')
+            rec[f'{split}_discrete'] = evaluate(self.model, x, y, discrete=True)
+            if final: rec[f'{split}_relaxed'] = evaluate(self.model, x, y, discrete=False) if self.logic else rec[f'{split}_discrete']
+        head = getattr(self.model, 'head', None)
+        if getattr(head, 'tau_mode', 'fixed') != 'fixed': rec['tau'] = head.taus()
+        self.history.append(rec)
+        return rec
+
+    def run(self, epochs: int, progress: bool | None = None, log=None, max_evals: int = 20, final: bool = True) -> list[dict]:
+        "Train `epochs` more epochs, evaluating every `ceil(epochs / max_evals)`-th and the last; returns their records."
+        if epochs < 1: raise ValueError(f"need epochs >= 1, got {epochs}")
+        every, start, out = math.ceil(epochs / max_evals), self.epoch, []
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = tqdm(range(1, epochs + 1), desc='epochs', disable=not show, leave=False)
+        for i in bar:
+            self.epoch += 1
+            loss = self._epoch()
+            if i % every and i != epochs: continue
+            out.append(self.record(loss, final and i == epochs))
+            bar.set_postfix(loss=f"{loss:.3f}", val=f"{out[-1]['val_discrete']:.3f}")
+            if log: log(out[-1])
+        return out
 
 def fit(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int = 128, seed: int = 0,
         device: str = 'auto', progress: bool | None = None, log=None, min_steps: int | None = None,
-        max_evals: int = 20) -> list[dict]:
+        max_evals: int = 20, tau_lr: float | None = None) -> list[dict]:
     "Train `model` on `data` for `epochs` (more if needed to make `min_steps` optimizer steps); returns the history."
-    if epochs < 1 or batch_size < 1 or not lr > 0:
-        raise ValueError(f"need epochs >= 1, batch_size >= 1 and lr > 0, got {epochs}, {batch_size}, {lr}")
-    if min_steps: epochs = max(epochs, math.ceil(min_steps / math.ceil(len(data.y_train) / batch_size)))
-    every = math.ceil(epochs / max_evals)
-    dev = resolve_device(device)
-    model.to(dev)
-    keep_freed_memory()
-    opt = torch.optim.Adam(param_groups(model, lr), fused=True)
-    gen = torch.Generator().manual_seed(seed)
-    logic = has_logic(model)
-    show = sys.stderr.isatty() if progress is None else progress
-    history, train_time = [], 0.0
-    bar = tqdm(range(1, epochs + 1), desc='epochs', disable=not show, leave=False)
-    for epoch in bar:
-        model.train()
-        t0, total, n = time.perf_counter(), 0.0, 0
-        for step, idx in enumerate(torch.randperm(len(data.y_train), generator=gen).split(batch_size)):
-            xb, yb = data.x_train[idx].to(dev), data.y_train[idx].to(dev)
-            loss = model.loss(xb, yb) if hasattr(model, 'loss') else F.cross_entropy(model(xb), yb)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"training loss is {loss.item()} at epoch {epoch}, step {step}; "
-                                         f"lower the learning rate (lr={lr}) or raise tau")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx); n += len(idx)
-        train_time += time.perf_counter() - t0
-        if epoch % every and epoch != epochs: continue
-        rec = {'epoch': epoch, 'train_loss': total / n, 'train_seconds': train_time}
-        for split in ('val', 'test'):
-            x, y = getattr(data, f'x_{split}'), getattr(data, f'y_{split}')
-            rec[f'{split}_discrete'] = evaluate(model, x, y, discrete=True)
-            if epoch == epochs: rec[f'{split}_relaxed'] = evaluate(model, x, y, discrete=False) if logic else rec[f'{split}_discrete']
-        history.append(rec)
-        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val=f"{rec['val_discrete']:.3f}")
-        if log: log(rec)
-    return history
+    if epochs < 1: raise ValueError(f"need epochs >= 1, got {epochs}")
+    tr = Training(model, data, lr, batch_size, seed, device, tau_lr)
+    if min_steps: epochs = max(epochs, epochs_for(min_steps, len(data.y_train), batch_size))
+    return tr.run(epochs, progress, log, max_evals)
 
 # %% ../nbs/07_train.ipynb #4339938c
 def discrete_features(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
