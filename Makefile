@@ -22,7 +22,7 @@ SHORT_NAMES := $(foreach n,$(PAPER_NAMES),$(word 1,$(subst _, ,$(n)))_$(word 2,$
 EXECUTED ?= _executed/$(PROFILE)
 export MPLBACKEND := Agg
 
-.PHONY: help install install-cuda test figures index data check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
+.PHONY: help install install-cuda test figures index data docs outputs lab check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,16 @@ index: $(STAMP) ## write the README index of the profile's figures folder
 data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
 	$(BIN)/dlgn data fetch all
 	$(BIN)/dlgn data list
+
+docs: $(STAMP) ## the documentation site, offline, into _docs/html (library notebooks executed and cached; paper pages from paper_figures/)
+	$(BIN)/python docs/build.py
+
+outputs: $(STAMP) ## build the site, then commit-ready outputs into nbs/ (printed values and small tables; no images)
+	$(BIN)/python docs/build.py --outputs
+	$(BIN)/nbdev-clean
+
+lab: $(STAMP) ## open the notebooks in JupyterLab from the project's environment
+	$(BIN)/jupyter lab nbs
 
 check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (read-only: checks a copy)
 	$(BIN)/python tests/check_sync.py

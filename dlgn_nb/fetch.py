@@ -90,4 +90,3 @@ def fetch(name: str, root=None, progress: bool | None = None) -> list:
         dest = _folder(name, root) / file
         out.append(dest if dest.exists() and md5sum(dest) == md5 else download(url, dest, md5, progress))
     return out
-

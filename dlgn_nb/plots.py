@@ -11,6 +11,7 @@ __all__ = ['PAPER_RC', 'DLGN_COLOR', 'MLP_COLOR', 'paper_style', 'series_colors'
 import math
 from contextlib import contextmanager
 from pathlib import Path
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -29,7 +30,10 @@ DLGN_COLOR, MLP_COLOR = sns.color_palette('colorblind')[0], sns.color_palette('c
 @contextmanager
 def paper_style():
     "Matplotlib settings of the paper figures, for a `with` block."
-    with plt.rc_context(PAPER_RC), sns.axes_style('ticks', {'axes.grid': True}): yield
+    with plt.rc_context(PAPER_RC), sns.axes_style('ticks', {'axes.grid': True}):
+        yield
+        interactive = mpl.is_interactive()
+    mpl.interactive(interactive)     # a notebook's backend, first loaded inside the block, turns this on: rc_context would undo it
 
 def series_colors(labels, palette: str = 'viridis') -> dict:
     "A colour per label, in the order given (sequential, for series ordered by a number)."

@@ -1,0 +1,310 @@
+"""Build the documentation site offline (`make docs`): stage the notebooks, an API page per module, the paper pages and
+a gallery into `_docs/src`, then render `_docs/html` with Sphinx and myst-nb. Library notebooks are executed through
+jupyter-cache (`_docs/cache`), so a rebuild re-executes only the notebooks whose code changed; paper notebooks are
+shown with the results committed in `paper_figures/`. Staged files are rewritten only when their content changes, so
+Sphinx re-reads only those."""
+import importlib, inspect, json, os, re, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / '_docs'
+SRC, HTML = OUT / 'src', OUT / 'html'
+FIGURES = ROOT / 'paper_figures'
+ON_PAPER = "on the paper's numbers"
+
+
+def write(path: Path, data) -> Path:
+    "Write `data` (text or bytes) to `path` unless it already holds exactly that (keeps the time stamp Sphinx reads)."
+    raw = data.encode() if isinstance(data, str) else data
+    if not (path.exists() and path.read_bytes() == raw):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)
+    return path
+
+
+def heading(nb: dict) -> tuple[str, str]:
+    "A notebook's title and one-line summary: its first markdown cell, `# Title` then `> summary`."
+    text = next((''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown'), '')
+    title = next((l[2:].strip() for l in text.splitlines() if l.startswith('# ')), '')
+    summary = next((l[1:].strip() for l in text.splitlines() if l.startswith('>')), '')
+    return title, summary
+
+
+def exported_module(nb: dict) -> str | None:
+    for c in nb['cells']:
+        m = re.search(r'^#\|\s*default_exp\s+(\S+)', ''.join(c['source']), re.M)
+        if m: return m.group(1)
+    return None
+
+
+# --- notebooks -------------------------------------------------------------------------------------------------------
+
+def reader_cells(nb: dict) -> list:
+    """The cells a reader sees: nbdev's directive lines dropped, `#| hide` cells executed but not shown, the
+    `default_exp` and `nbdev_export` cells left out, `slow`/`cuda`/`notest` cells not executed (as in `nbdev-test`)."""
+    out = []
+    for c in nb['cells']:
+        text = ''.join(c['source'])
+        if c['cell_type'] != 'code': out.append(c); continue
+        lines = text.splitlines()
+        flags = [l for l in lines if l.startswith('#|')]
+        body = '\n'.join(l for l in lines if not l.startswith('#|')).strip('\n')
+        if 'nbdev_export' in body or not body: continue
+        meta = dict(c.get('metadata', {}))
+        tags = set(meta.get('tags', []))
+        if any(re.match(r'#\|\s*hide\b', l) for l in flags): tags.add('remove-cell')
+        if any(re.match(r'#\|\s*(slow|cuda|notest)\b', l) for l in flags): tags.add('skip-execution')
+        if tags: meta['tags'] = sorted(tags)
+        out.append({**c, 'source': body, 'metadata': meta})
+    return out
+
+
+def stage_notebook(nb: dict, cells: list, dst: Path) -> Path:
+    nb = {**nb, 'cells': cells}
+    nb['metadata'] = {**nb.get('metadata', {}), 'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'}}
+    return write(dst, json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+
+
+# --- paper pages and gallery ---------------------------------------------------------------------------------------
+
+def sidecars() -> list[tuple[str, dict]]:
+    "The committed figures and tables: `(stem, provenance)`, the paper's first, then our extensions."
+    out = []
+    for p in sorted(FIGURES.glob('*.json')):
+        try: prov = json.loads(p.read_text())
+        except json.JSONDecodeError: continue
+        if isinstance(prov, dict) and 'profile' in prov: out.append((p.stem, prov))
+    return sorted(out, key=lambda i: (bool(i[1].get('extension')), i[0]))
+
+
+def md_escape(text) -> str: return str(text).replace('|', '\\|').replace('\n', ' ')
+
+
+def result_block(stem: str, prov: dict, level: str = '###', figures: str = '../figures') -> str:
+    "A committed figure or table as markdown: image, caption, verdicts, numbers (`figures`: the images' folder, relative to the page)."
+    lines = [f"{level} {prov.get('figure') or stem}", '']
+    if (FIGURES / f'{stem}.png').exists(): lines += [f'![{stem}]({figures}/{stem}.png)', '']
+    if prov.get('caption'): lines += [f"*{md_escape(prov['caption'])}*", '']
+    verdicts = prov.get('verdicts') or []
+    if verdicts:
+        said = 'the paper says' if 'the paper says' in verdicts[0] else 'our hypothesis'
+        lines += [f"| {said} | on the paper's numbers | on ours |", '|---|---|---|']
+        lines += [f"| {md_escape(v.get(said, ''))} | {md_escape(v.get(ON_PAPER, ''))} | {md_escape(v.get('on ours', ''))} |"
+                  for v in verdicts]
+        lines.append('')
+    table = FIGURES / f'{stem}.md'
+    if table.exists():
+        body = table.read_text().split('\n\n', 1)               # the caption comes first; the table after it
+        if len(body) == 2 and '|' in body[1]: lines += [body[1].strip(), '']
+    files = ', '.join(f'`{stem}{e}`' for e in ('.png', '.pdf', '.md', '.csv', '.tex') if (FIGURES / f'{stem}{e}').exists())
+    lines += [f"Files in `paper_figures/`: {files or 'none'}; profile `{prov['profile']}`, {prov.get('n_runs', 0)} runs, "
+              f"{prov.get('compute_seconds', 0) / 60:.1f} min of compute.", '']
+    return '\n'.join(lines)
+
+
+def paper_results(nb_stem: str, items) -> list:
+    "The committed outputs of paper notebook `nb_stem` (the figure ids its sidecars name)."
+    return [(s, p) for s, p in items if p.get('figure_id') and nb_stem.startswith(p['figure_id'])]
+
+
+def stage_paper(src: Path, items) -> tuple[Path, list]:
+    nb = json.loads(src.read_text())
+    cells = reader_cells(nb)
+    found = paper_results(src.stem, items)
+    note = ('## Results (committed)\n\nWhat `make figures` wrote into `paper_figures/` from this notebook, as committed. '
+            'The code below makes them; it is shown, not executed, here (run `make ' + '_'.join(src.stem.split('_')[:2]) +
+            '` or open it with `make lab`).\n\n' + '\n'.join(result_block(s, p) for s, p in found)) if found else \
+           '## Results\n\nNo committed output of this notebook: run `make figures`.'
+    first_md = next(i for i, c in enumerate(cells) if c['cell_type'] == 'markdown')
+    cells.insert(first_md + 1, {'cell_type': 'markdown', 'id': 'committed-results', 'metadata': {}, 'source': note})
+    cells.insert(first_md + 2, {'cell_type': 'markdown', 'id': 'the-notebook', 'metadata': {}, 'source': '## The notebook'})
+    return stage_notebook(nb, cells, SRC / 'paper' / src.name), found
+
+
+def gallery(items, pages: dict) -> str:
+    lines = ['# Gallery', '', 'Every figure and table in `paper_figures/`, as committed, with its caption and verdicts; '
+             'the paper\'s first, then our extensions. Each links to the notebook that makes it.', '']
+    for stem, prov in items:
+        page = pages.get(stem)
+        lines.append(result_block(stem, prov, '##', 'figures'))
+        if page: lines += [f'Made by [{page}](paper/{page}.ipynb).', '']
+    return '\n'.join(lines)
+
+
+# --- API pages -------------------------------------------------------------------------------------------------------
+
+def type_name(t) -> str:
+    if t is inspect.Parameter.empty: return ''
+    return getattr(t, '__name__', None) or str(t).replace('typing.', '')
+
+
+def parameters_table(obj) -> str:
+    "nbdev `show_doc` style: each parameter with its type, default and the comment beside it in the source."
+    from fastcore.docments import docments
+    try: d = docments(obj, full=True)
+    except Exception: return ''
+    rows = [(n, v) for n, v in d.items() if n not in ('self', 'return')]
+    if not rows: return ''
+    out = ['| parameter | type | default | |', '|---|---|---|---|']
+    for n, v in rows:
+        default = '' if v['default'] is inspect.Parameter.empty else f"`{v['default']!r}`"
+        out.append(f"| `{n}` | {md_escape(type_name(v['anno']))} | {md_escape(default)} | {md_escape(v['docment'] or '')} |")
+    return '\n'.join(out) + '\n'
+
+
+def constant_docs(module) -> dict:
+    "nbdev's docstrings of module constants: the string literal right after an assignment."
+    import ast
+    tree, out = ast.parse(Path(module.__file__).read_text()), {}
+    for a, b in zip(tree.body, tree.body[1:]):
+        if isinstance(a, (ast.Assign, ast.AnnAssign)) and isinstance(b, ast.Expr) and isinstance(getattr(b, 'value', None), ast.Constant) \
+                and isinstance(b.value.value, str):
+            for t in (a.targets if isinstance(a, ast.Assign) else [a.target]):
+                if isinstance(t, ast.Name): out[t.id] = b.value.value
+    return out
+
+
+def describe(value) -> str:
+    "A constant in a line or a few: its type and size, and its first entries."
+    short = lambda v: (r := repr(v)) if len(r := repr(v)) <= 60 else r[:57] + '...'
+    if isinstance(value, dict):
+        return f'dict of {len(value)}: ' + ', '.join(f'{k!r}: {short(v)}' for k, v in list(value.items())[:6]) + (', ...' if len(value) > 6 else '')
+    if isinstance(value, (tuple, list)) and len(repr(value)) > 200:
+        return f'{type(value).__name__} of {len(value)}: ' + ', '.join(short(v) for v in value[:6]) + (', ...' if len(value) > 6 else '')
+    if hasattr(value, 'shape') and hasattr(value, 'dtype'): return f'{type(value).__name__} of shape {tuple(value.shape)}, {value.dtype}'
+    text = repr(value)
+    return text if len(text) <= 400 else text[:400] + ' ...'
+
+
+def signature(name, obj) -> str:
+    try: return f'{name}{inspect.signature(obj)}'
+    except (TypeError, ValueError): return name
+
+
+def api_page(module: str, notebook: str) -> str:
+    mod = importlib.import_module(f'dlgn_nb.{module}')
+    lines = [f'# `dlgn_nb.{module}`', '', (mod.__doc__ or '').strip(), '',
+             f'Defined, explained and tested in the notebook [{notebook}](../library/{notebook}.ipynb).', '']
+    consts = constant_docs(mod)
+    for name in getattr(mod, '__all__', []):
+        obj = getattr(mod, name)
+        lines += [f'## `{name}`', '']
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            kind = 'class' if inspect.isclass(obj) else 'def'
+            lines += ['```python', f'{kind} {signature(name, obj)}', '```', '', inspect.getdoc(obj) or '', '', parameters_table(obj)]
+            if inspect.isclass(obj):
+                methods = [(m, f) for m, f in vars(obj).items() if not m.startswith('_') and (inspect.isfunction(f) or isinstance(f, property))
+                           and (f.__doc__ or '').strip()]
+                for m, f in methods:
+                    sig = m if isinstance(f, property) else signature(m, f)
+                    lines += [f'- `{sig}`: {md_escape(inspect.getdoc(f))}']
+                if methods: lines.append('')
+        else:
+            lines += ['```text', f'{name} = {describe(obj)}', '```', '', consts.get(name, ''), '']
+    return '\n'.join(lines)
+
+
+# --- the site --------------------------------------------------------------------------------------------------------
+
+def stage() -> dict:
+    "Write `_docs/src`; returns what was staged."
+    library, modules = [], []
+    for src in sorted((ROOT / 'nbs').glob('[!_]*.ipynb')):
+        nb = json.loads(src.read_text())
+        stage_notebook(nb, reader_cells(nb), SRC / 'library' / src.name)
+        library.append((src.stem, *heading(nb)))
+        if (m := exported_module(nb)): modules.append((m, src.stem))
+    items = sidecars()
+    for p in FIGURES.glob('*.png'): write(SRC / 'figures' / p.name, p.read_bytes())
+    paper, pages = [], {}
+    for src in sorted((ROOT / 'nbs' / 'paper').glob('[!_]*.ipynb'), key=lambda p: (p.stem.startswith('ext_'), p.stem)):
+        _, found = stage_paper(src, items)
+        paper.append((src.stem, *heading(json.loads(src.read_text()))))
+        pages.update({s: src.stem for s, _ in found})
+    for m, nb in modules: write(SRC / 'api' / f'{m}.md', api_page(m, nb))
+    write(SRC / 'gallery.md', gallery(items, pages))
+    write(SRC / 'index.md', index_page(library, paper, modules))
+    return {'library': library, 'paper': paper, 'modules': modules, 'figures': items}
+
+
+def index_page(library, paper, modules) -> str:
+    toc = lambda caption, entries: ['```{toctree}', ':hidden:', f':caption: {caption}', '', *entries, '```', '']
+    lines = ['# dlgn_nb', '', 'Differentiable logic gate networks at scale, as literate notebooks, and a reproduction of *From MNIST '
+             'to ImageNet: Understanding the Scalability Boundaries of Differentiable Logic Gate Networks* (Brändle, Aczel, Plesner, '
+             'Wattenhofer, 2025). Each library notebook below explains one idea and proves it with cells that run (their outputs '
+             'are shown as executed when this site was built); each paper notebook makes one figure or table of the paper, shown as '
+             'committed in `paper_figures/`. The search box finds any function, parameter or sentence.', '',
+             '## The library', '', '| notebook | what it holds |', '|---|---|']
+    lines += [f'| [{t or s}](library/{s}.ipynb) | {md_escape(summary)} |' for s, t, summary in library]
+    lines += ['', '## The paper', '', f'Every figure and table, with its caption and verdicts: the [gallery](gallery.md).', '',
+              '| notebook | what it makes |', '|---|---|']
+    lines += [f'| [{t or s}](paper/{s}.ipynb) | {md_escape(summary)} |' for s, t, summary in paper]
+    lines += ['', '## The API', '', 'One page per module: every exported name with its signature, parameters and docstring.', '',
+              ', '.join(f'[`{m}`](api/{m}.md)' for m, _ in modules), '']
+    lines += toc('Library', [f'library/{s}' for s, _, _ in library]) + toc('Paper', ['gallery'] + [f'paper/{s}' for s, _, _ in paper])
+    lines += toc('API', [f'api/{m}' for m, _ in modules])
+    return '\n'.join(lines)
+
+
+# --- outputs back into the notebooks ----------------------------------------------------------------------------------
+
+MAX_TEXT, MAX_HTML, MAX_LINES = 4000, 20000, 40
+
+
+def small_outputs(outputs: list) -> list:
+    "The outputs worth committing: text and small tables (long text cut); images are left to the site."
+    out = []
+    for o in outputs:
+        o = {k: v for k, v in o.items() if k != 'execution_count'}
+        if o['output_type'] == 'stream' and o.get('name') == 'stderr': continue   # warnings and progress: the site shows them
+        if o['output_type'] == 'stream':
+            lines = ''.join(o['text']).splitlines(keepends=True)
+            o['text'] = ''.join(lines[:MAX_LINES]) + ('…\n' if len(lines) > MAX_LINES else '')
+            if len(o['text']) <= MAX_TEXT: out.append(o)
+        elif o['output_type'] in ('execute_result', 'display_data'):
+            data = {k: v for k, v in o.get('data', {}).items()
+                    if (k == 'text/plain' and len(''.join(v)) <= MAX_TEXT) or (k == 'text/html' and len(''.join(v)) <= MAX_HTML)}
+            if data and any(k != 'text/plain' for k in o.get('data', {})) and set(data) == {'text/plain'} and \
+                    any(k.startswith('image/') for k in o['data']): continue          # a figure's text stand-in: the site shows the figure
+            if data: out.append({**o, 'data': data, 'metadata': {}, **({'execution_count': None} if o['output_type'] == 'execute_result' else {})})
+    return out
+
+
+def write_outputs() -> list[str]:
+    "Copy the small outputs of the executed library notebooks (`_docs/jupyter_execute`) into `nbs/` by cell id."
+    changed = []
+    for src in sorted((ROOT / 'nbs').glob('[!_]*.ipynb')):
+        done = OUT / 'jupyter_execute' / 'library' / src.name
+        if not done.exists(): continue
+        executed = {c.get('id'): c.get('outputs', []) for c in json.loads(done.read_text())['cells'] if c['cell_type'] == 'code'}
+        nb = json.loads(src.read_text())
+        for c in nb['cells']:
+            if c['cell_type'] == 'code': c['outputs'] = small_outputs(executed.get(c.get('id'), []))
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + '\n'
+        if text != src.read_text(): src.write_text(text); changed.append(src.name)
+    return changed
+
+
+def main(argv=None) -> int:
+    t0 = time.perf_counter()
+    staged = stage()
+    print(f"staged {len(staged['library'])} library notebooks, {len(staged['paper'])} paper notebooks, "
+          f"{len(staged['modules'])} API pages, {len(staged['figures'])} committed figures and tables into {SRC.relative_to(ROOT)}", flush=True)
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-c', str(ROOT / 'docs'), '--keep-going', '-q', str(SRC), str(HTML)]
+    env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}      # the kernels' own inline backend: figures are shown
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:                         # every kernel says it runs over TCP without encryption: on localhost, noise
+        if 'Kernel is running over TCP' not in line: sys.stderr.write(line)
+    r = proc.wait()
+    if r: print(f'docs: sphinx-build failed (exit {r}); see the messages above', file=sys.stderr); return r
+    print(f'docs: built in {time.perf_counter() - t0:.0f} s -> {(HTML / "index.html").relative_to(ROOT)}\n'
+          f'open it: xdg-open {(HTML / "index.html").relative_to(ROOT)}   (or: python -m http.server -d {HTML.relative_to(ROOT)} 8000, '
+          f'then http://127.0.0.1:8000)')
+    if '--outputs' in (argv if argv is not None else sys.argv[1:]):
+        changed = write_outputs()
+        print(f"outputs written into {len(changed)} notebooks in nbs/ (text and small tables; figures stay on the site)")
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
