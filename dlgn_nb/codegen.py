@@ -148,6 +148,8 @@ void dlgn_predict(const uint8_t* bits, int64_t n, int64_t n_features, int32_t* l
 ''')
     return '\n'.join(out)
 
+
+# %% ../nbs/09b_codegen.ipynb #bb00e38f
 C_FLAGS = ('-O2', '-march=native', '-fopenmp', '-std=c11')
 
 class CompiledModel:

@@ -143,6 +143,7 @@ EXPORT_DEPTHS(float, f32)
 EXPORT_DEPTHS(double, f64)
 """
 
+# %% ../nbs/05_conv.ipynb #473e8348
 _conv_lib = None
 
 def conv_library():

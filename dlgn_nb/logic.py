@@ -180,6 +180,7 @@ EXPORT(float, f32)
 EXPORT(double, f64)
 '''
 
+# %% ../nbs/01_logic.ipynb #93e1ca3d
 _SUFFIX = {torch.float32: 'f32', torch.float64: 'f64'}
 _native_lib = None
 

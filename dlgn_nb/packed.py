@@ -75,6 +75,7 @@ def _gate_op(g: int):
 _OPS = {g: _gate_op(g) for g in range(len(GATE_EXPR))}
 "Gate id -> `f(A, B, out)` on blocks of words."
 
+# %% ../nbs/09a_packed.ipynb #9f42b62f
 def pack_samples(bits: np.ndarray) -> np.ndarray:
     "Binary `[batch, features]` (nonzero = 1) -> uint64 words `[features, ceil(batch/64)]` (sample s: bit s % 64 of word s // 64)."
     n, f = bits.shape
@@ -92,6 +93,7 @@ def unpack_samples(words: np.ndarray, n: int) -> np.ndarray:
     "Inverse of `pack_samples` for one row of words `[W]`: `[n]` 0/1 bytes."
     return np.unpackbits(np.ascontiguousarray(words).view(np.uint8), bitorder='little')[:n]
 
+# %% ../nbs/09a_packed.ipynb #7764d152
 def _eval_layer(lp: LayerPlan, X: np.ndarray, Y: np.ndarray, bufA: np.ndarray, bufB: np.ndarray) -> np.ndarray:
     "Evaluate one layer from words `X` into `Y[:n_gates]`, gathering the pins into the scratch buffers."
     (sa, ea), (sb, eb) = lp.a_range, lp.b_range
