@@ -81,18 +81,16 @@ check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (re
 sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (nbdev-export, nbdev-clean)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
 
-bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), discrete inference
+bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference
 	$(BIN)/python tests/bench_training.py
+	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site
-gpu-check: ## on a GPU machine: every kernel against the CPU reference, then timings (pycuda from .whl/ if absent)
-	@export PYTHONPATH=.:$(GPU_SITE); $(GPU_PYTHON) -c 'import pycuda' 2>/dev/null || { \
-	  test -n "$$(ls .whl/pycuda-*.whl 2>/dev/null)" || { echo "pycuda is not installed and .whl/ holds no wheel: run 'make gpu-wheels' where there is internet"; exit 1; }; \
-	  $(GPU_PYTHON) -m pip install -q --no-index --no-deps --target $(GPU_SITE) .whl/*.whl; }; \
-	$(GPU_PYTHON) tests/gpu_check.py $(GPU_CHECK_ARGS)
+gpu-check: ## on a GPU machine: preflight with real causes, every kernel against the CPU reference, then timings (runs without make too: python tests/gpu_check.py)
+	GPU_SITE=$(GPU_SITE) $(GPU_PYTHON) tests/gpu_check.py $(GPU_CHECK_ARGS)
 
 gpu-wheels: ## build pycuda and its dependencies as wheels into .whl/ for a GPU machine without internet (GPU_PYTHON=python3.12)
 	tests/build_pycuda_wheels.sh $(GPU_PYTHON) .whl

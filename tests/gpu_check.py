@@ -1,4 +1,9 @@
-"""GPU check of the PyCUDA kernels (`make gpu-check`, on a machine with a GPU and pycuda).
+"""GPU check of the PyCUDA kernels: one script, no `make` needed on the GPU machine (`make gpu-check` runs it too).
+
+0. Preflight, each step printing what it found or the real cause of its failure, then stopping: PyTorch's view of
+   the GPU (its driver error, verbatim), nvcc (PyCUDA compiles at run time), pycuda (installed from the wheels in
+   `.whl/` into a private folder if it is missing: `make gpu-wheels` builds them where there is internet), the
+   driver through pycuda, and the compilation of the kernels.
 
 1. Correctness: every kernel against the float64 CPU reference on fresh random wirings (gates whose pins share an
    input, one input feeding a third of the layer, batch sizes that are no multiple of 32), with the allocator's
@@ -9,19 +14,74 @@
    steps); and each kernel of one 64,000 -> 64,000 layer, with the bandwidth it reaches beside the bytes floor
    (each input read once, each output written once) and the device-to-device copy bandwidth measured here.
 
-    PYTHONPATH=. python tests/gpu_check.py [--quick] [--json out.json]
+    python tests/gpu_check.py [--quick] [--json out.json]
+    python tests/gpu_check.py --emulate      # the same correctness checks on the CPU emulation of the kernels
+
+With `--emulate` the kernels run in the CPU harness (`cuda.EmulatedKernels`): the tests run this script that way.
 """
-import argparse, json, math, platform, statistics, sys, time
+import argparse, contextlib, glob, json, math, os, platform, shutil, statistics, subprocess, sys, time
+from pathlib import Path
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))                       # the package from this working tree, installed or not
 import torch
+
+def fail(what: str, cause: str):
+    print(f"FAILED {what}: {cause}", flush=True)
+    sys.exit(2)
+
+def find_nvcc() -> str | None:
+    "nvcc on PATH, else in the usual toolkit folders (then put on PATH for PyCUDA)."
+    found = shutil.which('nvcc') or next(iter(sorted(glob.glob('/usr/local/cuda*/bin/nvcc'), reverse=True)), None)
+    if found and not shutil.which('nvcc'): os.environ['PATH'] = str(Path(found).parent) + os.pathsep + os.environ['PATH']
+    return found
+
+def import_pycuda(site: Path):
+    "pycuda, installed from `.whl/` into `site` if this Python lacks it."
+    try: import pycuda; return pycuda
+    except ImportError as first:
+        wheels = sorted(glob.glob(str(ROOT / '.whl' / '*.whl')))
+        if not wheels: fail('pycuda', f"not installed ({first}) and .whl/ holds no wheels: run `make gpu-wheels GPU_PYTHON=python{sys.version_info[0]}.{sys.version_info[1]}` where there is internet")
+        r = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-index', '--no-deps', '--target', str(site), *wheels],
+                           capture_output=True, text=True)
+        if r.returncode: fail('pycuda from .whl/', r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f'pip exit {r.returncode}')
+        sys.path.insert(0, str(site))
+        try: import pycuda; return pycuda
+        except ImportError as e: fail('pycuda from .whl/', f"{e} (wheels built for another Python? this is {platform.python_version()})")
+
+def preflight() -> str:
+    "Check, in order, what the GPU kernels need; stop at the first missing piece with its cause. Returns a banner."
+    print(f"python {platform.python_version()} | torch {torch.__version__} (CUDA {torch.version.cuda})", flush=True)
+    if torch.version.cuda is None: fail('torch', 'this torch build has no CUDA support (a CPU wheel)')
+    if not torch.cuda.is_available():
+        try: torch.cuda.init(); cause = 'torch sees no CUDA GPU'
+        except Exception as e: cause = f'torch sees no CUDA GPU: {e}'
+        fail('GPU', cause)
+    print(f"  ok  GPU: {torch.cuda.get_device_name()} (compute capability {'.'.join(map(str, torch.cuda.get_device_capability()))})", flush=True)
+    nvcc = find_nvcc()
+    if nvcc is None: fail('nvcc', 'not on PATH nor in /usr/local/cuda*/bin: PyCUDA compiles the kernels at run time and needs the CUDA toolkit')
+    version = subprocess.run([nvcc, '--version'], capture_output=True, text=True).stdout.strip().splitlines()
+    print(f"  ok  nvcc: {nvcc} ({version[-1] if version else 'version unknown'})", flush=True)
+    pycuda = import_pycuda(Path(os.environ.get('GPU_SITE', '/tmp/dlgn-site')))
+    try:
+        import pycuda.driver as drv
+        drv.init()
+        print(f"  ok  pycuda {pycuda.VERSION_TEXT}: driver {drv.get_driver_version()}, {drv.Device.count()} device(s)", flush=True)
+    except Exception as e: fail('pycuda driver', f'{type(e).__name__}: {e}')
+    from dlgn_nb.cuda import kernels_for
+    try: kernels_for(torch.empty(1, device='cuda'))
+    except Exception as e: fail('compiling the kernels', f'{type(e).__name__}: {e}')
+    print("  ok  kernels compiled", flush=True)
+    return f"{torch.cuda.get_device_name()} | torch {torch.__version__} | pycuda {pycuda.VERSION_TEXT} | python {platform.python_version()}"
 
 def rel_err(got, want): return ((got.double().cpu() - want).norm() / want.norm().clamp_min(1e-30)).item()
 
-def poison(gib=2):
+def poison(device, gib=2):
     "Hand the caching allocator `gib` GiB of NaNs to reuse, so a kernel that skips an output shows it."
+    if device != 'cuda': return
     torch.cuda.empty_cache()
     t = torch.full((gib * 2**28,), float('nan'), device='cuda'); del t
 
-def correctness(report):
+def correctness(report, device='cuda'):
     from dlgn_nb.logic import logic_reference, make_wiring, resolve_backend, fused_logic
     from dlgn_nb.gates import gate_coefficients
     from dlgn_nb.cuda import KernelLogicFunction, packed_counts
@@ -36,15 +96,16 @@ def correctness(report):
         ref = logic_reference(x, w, a, b)
         gy = torch.randn_like(ref)
         gx_ref, gw_ref = torch.autograd.grad(ref, (x, w), gy)
-        for stream in (None, torch.cuda.Stream()):
-            poison()
-            ctx = torch.cuda.stream(stream) if stream is not None else torch.cuda.stream(torch.cuda.current_stream())
+        for stream in ((None, torch.cuda.Stream()) if device == 'cuda' else (None,)):
+            poison(device)
+            ctx = torch.cuda.stream(stream or torch.cuda.current_stream()) if device == 'cuda' else contextlib.nullcontext()
             with ctx:
-                xc = x.detach().float().cuda().requires_grad_(); wc = w.detach().float().cuda().requires_grad_()
-                assert resolve_backend('auto', xc) == 'pycuda'
-                y = fused_logic(xc.t().contiguous(), gate_coefficients(wc), a.cuda(), b.cuda(), 'pycuda').t()
-                gx, gw = torch.autograd.grad(y, (xc, wc), gy.float().cuda())
-            torch.cuda.synchronize()
+                xc = x.detach().float().to(device).requires_grad_(); wc = w.detach().float().to(device).requires_grad_()
+                if device == 'cuda' and resolve_backend('auto', xc) != 'pycuda': fail('backend', f"'auto' chose {resolve_backend('auto', xc)!r}, not 'pycuda'")
+                layer = (lambda *t: fused_logic(*t, 'pycuda')) if device == 'cuda' else KernelLogicFunction.apply   # CPU: the emulation
+                y = layer(xc.t().contiguous(), gate_coefficients(wc), a.to(device), b.to(device)).t()
+                gx, gw = torch.autograd.grad(y, (xc, wc), gy.float().to(device))
+            if device == 'cuda': torch.cuda.synchronize()
             errs = [rel_err(y, ref), rel_err(gx, gx_ref), rel_err(gw, gw_ref)]
             good = max(errs) < 1e-5 and all(torch.isfinite(t).all() for t in (y, gx, gw))
             ok &= good
@@ -62,7 +123,7 @@ def correctness(report):
             net = DLGN(784, 3000, 4, GroupSum(2005, 10, tau=1.0), out_width=2005, generator=g).eval()
         xb = torch.randint(0, 2, (batch, 784), generator=g, dtype=torch.uint8)
         with torch.no_grad(): expected = net(xb).round().to(torch.int32)
-        got = packed_counts(net.cuda(), xb.cuda()).cpu()
+        got = packed_counts(net.to(device), xb.to(device)).cpu()
         good = torch.equal(got, expected); ok &= good
         report.append(dict(check='packed', batch=batch, ok=bool(good)))
         print(f"packed network batch={batch}: {'exact' if good else 'MISMATCH'}", flush=True)
@@ -149,11 +210,15 @@ def kernels(report, batch, width, ceiling):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--quick', action='store_true', help='smaller speed runs'); ap.add_argument('--json')
+    ap.add_argument('--emulate', action='store_true', help='run the correctness checks on the CPU emulation of the kernels')
     a = ap.parse_args()
-    import pycuda
-    print(f"{torch.cuda.get_device_name()} | torch {torch.__version__} | pycuda {pycuda.VERSION_TEXT} | python {platform.python_version()}", flush=True)
-    report = []
-    t0 = time.time()
+    report, t0 = [], time.time()
+    if a.emulate:
+        print(f"CPU emulation of the kernels | torch {torch.__version__} | python {platform.python_version()}", flush=True)
+        ok = correctness(report, 'cpu')
+        print(f"correctness (emulation): {'ALL OK' if ok else 'FAILURES'} ({time.time() - t0:.0f} s)", flush=True)
+        sys.exit(0 if ok else 1)
+    print(preflight(), flush=True)
     ok = correctness(report)
     print(f"correctness: {'ALL OK' if ok else 'FAILURES'} ({time.time() - t0:.0f} s)", flush=True)
     ceiling = copy_bandwidth()

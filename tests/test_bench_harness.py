@@ -9,3 +9,16 @@ def test_bench_training_runs(tmp_path):
     rows = json.loads(out.read_text())
     assert [r['variant'] for r in rows] == ['reference', 'torch', 'native']
     assert all(r['samples_per_s'] > 0 for r in rows)
+
+def test_bench_kernels_runs():
+    r = subprocess.run([sys.executable, str(Path(__file__).parent / 'bench_kernels.py'), '--widths', '256,512', '--batches', '32',
+                        '--threads', '1', '--reps', '2'], check=True, capture_output=True, text=True)
+    assert 'copy' in r.stdout and r.stdout.count('x\n') == 2 and '1.00x' in r.stdout, r.stdout
+
+def test_backward_bytes_counts_each_row_it_touches():
+    sys.path.insert(0, str(Path(__file__).parent))
+    import torch
+    from bench_kernels import backward_bytes
+    a, b = torch.tensor([0, 0, 1]), torch.tensor([1, 0, 1])      # input 0: 3 consumers, input 1: 3, input 2: none
+    # sums 12 x 3 gates; gather: 8 x 6 pins, first write 4 x 2 inputs, 8 x (2 + 2) further consumers, 4 (zeroing input 2)
+    assert backward_bytes(a, b, 3, 1) == 36 + 48 + 8 + 32 + 4
