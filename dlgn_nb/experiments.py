@@ -8,7 +8,6 @@ __all__ = ['RESULTS_VERSION', 'ANALYSES', 'TAU_POLICIES', 'PRUNING_FRACTIONS', '
 
 # %% ../nbs/10_experiments.ipynb #0ea2b581
 import hashlib, inspect, json, platform, re, time, warnings
-from fastcore.basics import patch
 from dataclasses import dataclass, asdict, fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -119,23 +118,19 @@ class RunConfig:
             if self.tau_mode != 'fixed': raise ValueError(f"tau='search' chooses a fixed τ; it does not combine with tau_mode={self.tau_mode!r}")
         elif self.tau_grid is not None: raise ValueError(f"tau_grid is the candidates of tau='search'; got tau={self.tau!r}")
 
-
 # %% ../nbs/10_experiments.ipynb #613e92d7
-@patch
-def canonical(self: RunConfig) -> dict:
+def _canonical(self) -> dict:
     "The fields that determine the result (see above)."
     skip = set(_EXECUTION_FIELDS) | set(_UNUSED[self.model]) | ({'tau_mode'} if self.tau_mode == 'fixed' else set())
     d = {k: v for k, v in asdict(self).items() if k not in skip and v is not None}
     if d.get('tau') == 'auto': d['tau_rule'] = PAPER_TAU_RULE.formula
     return {**d, 'results_version': RESULTS_VERSION}
 
-@patch(as_prop=True)
-def hash(self: RunConfig) -> str:
+def _hash(self) -> str:
     "The run's name: 12 hex digits of the SHA-1 of its canonical fields."
     return hashlib.sha1(json.dumps(self.canonical(), sort_keys=True, default=list).encode()).hexdigest()[:12]
 
-@patch(cls_method=True)
-def from_dict(cls: RunConfig, d) -> RunConfig:
+def _from_dict(cls, d) -> RunConfig:
     "Inverse of `asdict` (JSON turns tuples into lists); an object with only `RunConfig` fields."
     if not isinstance(d, dict): raise ValueError(f"a run configuration must be a JSON object of fields, got {type(d).__name__}")
     unknown = set(d) - {f.name for f in fields(cls)}
@@ -144,6 +139,8 @@ def from_dict(cls: RunConfig, d) -> RunConfig:
     for k in ('analyses', 'tau_grid'):
         if isinstance(d.get(k), list): d[k] = tuple(d[k])
     return cls(**d)
+
+RunConfig.canonical, RunConfig.hash, RunConfig.from_dict = _canonical, property(_hash), classmethod(_from_dict)
 
 # %% ../nbs/10_experiments.ipynb #1b1b576f
 def data_options(cfg: RunConfig) -> dict:

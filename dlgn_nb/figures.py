@@ -221,7 +221,7 @@ def tau_cells(p: Profile) -> list[dict]:
             'grid': [geometry_run(p, k, m, t) for t in p.floats('fig05_taus')]}
            for k in p.ints('fig05_classes') for m in p.ints('fig05_neurons_per_class')]
     return out + [{'source': 'Table 2', 'classes': k, 'npc': p.int('tables_width') // k, 'taus': p.floats('table02_taus'),
-                   'grid': [combined_run(p, k, t) for t in p.floats('table02_taus')]} for k in p.ints('combined_classes')]
+                   'grid': [combined_run(p, k, t) for t in p.floats('table02_taus')]} for k in p.ints('ext_tau_combined_classes')]
 
 def tau_method_runs(p: Profile, cell: dict) -> dict:
     "`{method: RunConfig}` of `cell` (see `TAU_METHODS`)."
@@ -255,7 +255,7 @@ FIGURE_SETTINGS = {  # what each figure reads: settings, and grids (compared wit
     'fig_10': (['clgn_k', 'clgn_epochs', 'clgn_lr', 'batch_size', 'glyph_samples_per_class', 'fig10_code_dims'], ['fig10_classes']),
     'fig_11': (['fig11_width', 'depth', 'dlgn_epochs', 'dlgn_lr', 'batch_size', 'synthetic_samples_per_class'], ['fig11_classes', 'fig11_taus', 'fig11_dropouts']),
     'table_02': (['tables_width', 'depth', 'dlgn_epochs', 'dlgn_lr', 'mlp_epochs', 'mlp_lr', 'clgn_k', 'clgn_epochs', 'clgn_lr', 'batch_size', 'glyph_samples_per_class', 'seeds'], ['combined_classes', 'table02_taus']),
-    'ext_tau': (['tables_width', 'fig05_width', 'depth', 'dlgn_epochs', 'dlgn_lr', 'batch_size', 'synthetic_samples_per_class', 'glyph_samples_per_class'], ['fig05_classes', 'fig05_neurons_per_class', 'fig05_taus', 'combined_classes', 'table02_taus']),
+    'ext_tau': (['tables_width', 'fig05_width', 'depth', 'dlgn_epochs', 'dlgn_lr', 'batch_size', 'synthetic_samples_per_class', 'glyph_samples_per_class'], ['fig05_classes', 'fig05_neurons_per_class', 'fig05_taus', 'ext_tau_combined_classes', 'table02_taus']),
     'table_05_12': (['tables_width', 'depth', 'dlgn_epochs', 'dlgn_lr', 'mlp_epochs', 'mlp_lr', 'clgn_k', 'clgn_epochs', 'clgn_lr', 'batch_size', 'glyph_samples_per_class', 'seeds'], ['tables_datasets', 'table_taus', 'clgn_taus', 'codebook_taus', 'dropouts']),
 }
 
