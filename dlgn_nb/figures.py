@@ -24,7 +24,7 @@ from .datasets import DATASETS, resolve_dataset
 from .experiments import RunConfig
 from .store import ResultsStore
 from .sweeps import run_sweep
-from .reference import PAPER_SETTINGS
+from .reference import PAPER_SETTINGS, PAPER_FEWEST_OUTPUTS_PER_CLASS
 from .claims import CLAIMS, Results, judge, paper_verdicts, PAPER_INCONSISTENCIES
 from .report import provenance_file
 
@@ -285,7 +285,8 @@ def departures(name: str, p: Profile, frame: pd.DataFrame | None = None) -> list
         dl = frame[frame['model'] == 'dlgn'] if 'model' in frame else frame.iloc[:0]
         if len(dl):
             per = ((dl['out_width'].fillna(dl['width']) if 'out_width' in dl else dl['width']) // dl['n_classes']).min()
-            if per < PAPER_SETTINGS['min_outputs_per_class']: out.append(f'fewest output neurons per class {int(per)} (the paper never has fewer than 32)')
+            fewest = PAPER_FEWEST_OUTPUTS_PER_CLASS.get(name, PAPER_SETTINGS['min_outputs_per_class'])
+            if per < fewest: out.append(f'fewest output neurons per class {int(per)} (the paper, in this figure: {fewest})')
     return out
 
 def data_note(*names) -> list[str]:

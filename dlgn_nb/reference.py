@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['TABLE_2_CLASSES', 'TABLE_2', 'APPENDIX_ROWS', 'APPENDIX_TABLES', 'APPENDIX', 'FIG5_CLASSES', 'FIG5_NEURONS_PER_CLASS',
            'FIG5_BEST_TAU', 'FIG11_DROPOUT', 'FIG11_TAU', 'FIG11_ACCURACY', 'TABLE_4', 'PAPER_SETTINGS',
-           'PAPER_TEST_SIZES', 'COMBINED_TEST_PER_CLASS', 'SYNTHETIC_TEST_PER_CLASS', 'paper_test_size']
+           'PAPER_FEWEST_OUTPUTS_PER_CLASS', 'PAPER_TEST_SIZES', 'COMBINED_TEST_PER_CLASS', 'SYNTHETIC_TEST_PER_CLASS',
+           'paper_test_size']
 
 # %% ../nbs/11a_reference.ipynb #fe063f5e
 import numpy as np
@@ -104,6 +105,9 @@ PAPER_SETTINGS = {
     'mlp_hidden': 512, 'epochs': 100, 'seeds': 3, 'batch_size': None, 'synthetic_samples_per_class': 600,
     'synthetic_classes': (2, 2000), 'imagenet_classes': (2, 1000), 'min_outputs_per_class': 32, 'clgn_k': None, 'clgn_lr': None}
 "The paper's stated settings (Table 4, Sec. 3-5); `None`: not stated."
+
+PAPER_FEWEST_OUTPUTS_PER_CLASS = {'fig_05': min(FIG5_NEURONS_PER_CLASS), 'ext_tau': min(FIG5_NEURONS_PER_CLASS), 'fig_09': 16000 // 2000}
+"Where a figure of the paper goes below its usual 32 output neurons per class (64,000 outputs at 2,000 classes): Fig. 5's grid, Fig. 9's 16k outputs at 2,000 classes."
 
 PAPER_TEST_SIZES = {'mnist': 10000, 'fashion_mnist': 10000, 'qmnist': 60000, 'kmnist': 10000, 'emnist_letters': 20800,
                     'emnist_balanced': 18800, 'cifar10': 10000, 'cifar100': 10000, 'imagenet32': 50000}
