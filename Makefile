@@ -39,8 +39,11 @@ install: $(STAMP) ## create .venv: torch (TORCH_INDEX=... for the CPU build's in
 install-cuda: $(STAMP) ## add pycuda (the GPU kernels' extra): needs the CUDA toolkit (cuda.h) and a driver
 	$(BIN)/pip install -e '.[cuda]'
 
-test: $(STAMP) ## the test suite: every notebook, the library, the paper notebooks in the smoke profile
-	$(BIN)/python -m pytest -q
+# Tests run in TEST_WORKERS processes (pytest-xdist), one test module per process at a time, so a module's shared
+# fixtures (the docs site, the smoke figures) are built once.
+TEST_WORKERS ?= 2
+test: $(STAMP) ## the test suite: every notebook, the library, the paper notebooks in the smoke profile, the docs site
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # One paper notebook: papermill executes it into _executed/<profile>/ (deleted if it fails); its figures and tables
 # go to the profile's folder. The index of that folder is written by `make index` (and at the end of `make figures`).
