@@ -45,6 +45,27 @@ def _check_head_params(head: str, params) -> tuple:
             raise ValueError(f"head {head!r} takes no parameter {name!r}; it takes: {', '.join(allowed) or 'none'}")
     return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in params)
 
+def _check_tau(cfg, set_):
+    "`cfg`'s τ, its mode, learning rate and search grid (see above); `set_` normalises a field."
+    if isinstance(cfg.tau, str):
+        if cfg.tau not in TAU_POLICIES: raise ValueError(f"tau must be a number > 0, 'auto' or 'search', got {cfg.tau!r}")
+    else: set_('tau', check_float('tau', cfg.tau, 0, lo_open=True))          # 3 and 3.0 are the same run
+    check_choice('tau_mode', cfg.tau_mode, TAU_MODES)
+    if cfg.model != 'mlp' and cfg.tau_mode != 'fixed' and not HEADS[cfg.head].learns_tau:
+        raise ValueError(f"head {cfg.head!r} has no learned τ (tau_mode={cfg.tau_mode!r}); heads that do: {', '.join(learned_tau_heads())}")
+    if cfg.tau_lr is not None:
+        set_('tau_lr', check_float('tau_lr', cfg.tau_lr, 0, lo_open=True))
+        if cfg.tau_mode == 'fixed': raise ValueError(f"tau_lr={cfg.tau_lr:g} is the learning rate of a learned τ; set tau_mode to 'learned' or 'per_class'")
+    if cfg.tau == 'search':
+        grid = cfg.tau_grid
+        if not isinstance(grid, (tuple, list)) or len(grid) < 2:
+            raise ValueError(f"tau='search' needs tau_grid, at least 2 candidate τ, got {grid!r}")
+        set_('tau_grid', tuple(check_float('tau_grid value', t, 0, lo_open=True) for t in grid))
+        if len(set(cfg.tau_grid)) != len(grid): raise ValueError(f"tau_grid has repeated values: {grid!r}")
+        if cfg.tau_mode != 'fixed': raise ValueError(f"tau='search' chooses a fixed τ; it does not combine with tau_mode={cfg.tau_mode!r}")
+    elif cfg.tau_grid is not None: raise ValueError(f"tau_grid is the candidates of tau='search'; got tau={cfg.tau!r}")
+
+# %% ../nbs/10_experiments.ipynb #81bbb235
 @dataclass(frozen=True)
 class RunConfig:
     "One training run: data, model, head, optimisation and seeds."
@@ -89,7 +110,7 @@ class RunConfig:
         for name in ('seed', 'data_seed'): check_int(name, getattr(self, name), 0)
         for name in ('out_width', 'min_steps'):
             if getattr(self, name) is not None: check_int(name, getattr(self, name), 1)
-        self._check_tau(set_)
+        _check_tau(self, set_)
         set_('lr', check_float('lr', self.lr, 0, lo_open=True))
         set_('head_params', _check_head_params(self.head, self.head_params))
         if self.analyses is not None:
@@ -98,49 +119,28 @@ class RunConfig:
             raise ValueError(f"the DLGN's output width {self.out_width or self.width} is smaller than the class count "
                              f"{self.n_classes}: Group-Sum needs at least one output neuron per class")
 
-    def _check_tau(self, set_):
-        "τ, its mode, learning rate and search grid (see above)."
-        if isinstance(self.tau, str):
-            if self.tau not in TAU_POLICIES: raise ValueError(f"tau must be a number > 0, 'auto' or 'search', got {self.tau!r}")
-        else: set_('tau', check_float('tau', self.tau, 0, lo_open=True))          # 3 and 3.0 are the same run
-        check_choice('tau_mode', self.tau_mode, TAU_MODES)
-        if self.model != 'mlp' and self.tau_mode != 'fixed' and not HEADS[self.head].learns_tau:
-            raise ValueError(f"head {self.head!r} has no learned τ (tau_mode={self.tau_mode!r}); heads that do: {', '.join(learned_tau_heads())}")
-        if self.tau_lr is not None:
-            set_('tau_lr', check_float('tau_lr', self.tau_lr, 0, lo_open=True))
-            if self.tau_mode == 'fixed': raise ValueError(f"tau_lr={self.tau_lr:g} is the learning rate of a learned τ; set tau_mode to 'learned' or 'per_class'")
-        if self.tau == 'search':
-            grid = self.tau_grid
-            if not isinstance(grid, (tuple, list)) or len(grid) < 2:
-                raise ValueError(f"tau='search' needs tau_grid, at least 2 candidate τ, got {grid!r}")
-            set_('tau_grid', tuple(check_float('tau_grid value', t, 0, lo_open=True) for t in grid))
-            if len(set(self.tau_grid)) != len(grid): raise ValueError(f"tau_grid has repeated values: {grid!r}")
-            if self.tau_mode != 'fixed': raise ValueError(f"tau='search' chooses a fixed τ; it does not combine with tau_mode={self.tau_mode!r}")
-        elif self.tau_grid is not None: raise ValueError(f"tau_grid is the candidates of tau='search'; got tau={self.tau!r}")
+    def canonical(self) -> dict:
+        "The fields that determine the result (see above)."
+        skip = set(_EXECUTION_FIELDS) | set(_UNUSED[self.model]) | ({'tau_mode'} if self.tau_mode == 'fixed' else set())
+        d = {k: v for k, v in asdict(self).items() if k not in skip and v is not None}
+        if d.get('tau') == 'auto': d['tau_rule'] = PAPER_TAU_RULE.formula
+        return {**d, 'results_version': RESULTS_VERSION}
 
-# %% ../nbs/10_experiments.ipynb #613e92d7
-def _canonical(self) -> dict:
-    "The fields that determine the result (see above)."
-    skip = set(_EXECUTION_FIELDS) | set(_UNUSED[self.model]) | ({'tau_mode'} if self.tau_mode == 'fixed' else set())
-    d = {k: v for k, v in asdict(self).items() if k not in skip and v is not None}
-    if d.get('tau') == 'auto': d['tau_rule'] = PAPER_TAU_RULE.formula
-    return {**d, 'results_version': RESULTS_VERSION}
+    @property
+    def hash(self) -> str:
+        "The run's name: 12 hex digits of the SHA-1 of its canonical fields."
+        return hashlib.sha1(json.dumps(self.canonical(), sort_keys=True, default=list).encode()).hexdigest()[:12]
 
-def _hash(self) -> str:
-    "The run's name: 12 hex digits of the SHA-1 of its canonical fields."
-    return hashlib.sha1(json.dumps(self.canonical(), sort_keys=True, default=list).encode()).hexdigest()[:12]
-
-def _from_dict(cls, d) -> RunConfig:
-    "Inverse of `asdict` (JSON turns tuples into lists); an object with only `RunConfig` fields."
-    if not isinstance(d, dict): raise ValueError(f"a run configuration must be a JSON object of fields, got {type(d).__name__}")
-    unknown = set(d) - {f.name for f in fields(cls)}
-    if unknown: raise ValueError(f"unknown RunConfig fields: {', '.join(sorted(unknown))}")
-    d = dict(d)
-    for k in ('analyses', 'tau_grid'):
-        if isinstance(d.get(k), list): d[k] = tuple(d[k])
-    return cls(**d)
-
-RunConfig.canonical, RunConfig.hash, RunConfig.from_dict = _canonical, property(_hash), classmethod(_from_dict)
+    @classmethod
+    def from_dict(cls, d) -> 'RunConfig':
+        "Inverse of `asdict` (JSON turns tuples into lists); an object with only `RunConfig` fields."
+        if not isinstance(d, dict): raise ValueError(f"a run configuration must be a JSON object of fields, got {type(d).__name__}")
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown: raise ValueError(f"unknown RunConfig fields: {', '.join(sorted(unknown))}")
+        d = dict(d)
+        for k in ('analyses', 'tau_grid'):
+            if isinstance(d.get(k), list): d[k] = tuple(d[k])
+        return cls(**d)
 
 # %% ../nbs/10_experiments.ipynb #1b1b576f
 def data_options(cfg: RunConfig) -> dict:
@@ -176,7 +176,7 @@ def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> 
     "Train and evaluate one run; returns its record (see above)."
     t0 = time.perf_counter()
     data = _dataset(cfg.dataset, cfg.n_classes, cfg.data_seed, tuple(sorted(data_options(cfg).items())))
-    epochs = max(cfg.epochs, epochs_for(cfg.min_steps, len(data.y_train), cfg.batch_size)) if cfg.min_steps else cfg.epochs
+    epochs = epochs_for(cfg.epochs, cfg.min_steps, len(data.y_train), cfg.batch_size)
     extra, search = {}, None
     with warnings.catch_warnings(record=True) as caught:    # e.g. a Group-Sum remainder: kept in the record, not printed
         warnings.simplefilter('always')

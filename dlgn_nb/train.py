@@ -82,9 +82,9 @@ def param_groups(model: nn.Module, lr: float, float_lr: float = 1e-3, tau_lr: fl
     groups += [{'params': taus, 'lr': tau_lr or lr}] if taus else []
     return groups + ([{'params': rest, 'lr': min(lr, float_lr)}] if rest else [])
 
-def epochs_for(min_steps: int, n_train: int, batch_size: int) -> int:
-    "The epochs that make at least `min_steps` optimizer steps over `n_train` samples in batches of `batch_size`."
-    return math.ceil(min_steps / math.ceil(n_train / batch_size))
+def epochs_for(epochs: int, min_steps: int | None, n_train: int, batch_size: int) -> int:
+    "`epochs`, or more if that many do not take `min_steps` optimizer steps over `n_train` samples in batches of `batch_size`."
+    return max(epochs, math.ceil(min_steps / math.ceil(n_train / batch_size))) if min_steps else epochs
 
 class Training:
     "A model in training: its optimizer, its batch order and its history, so that training can go on in installments (`run`)."
@@ -149,8 +149,7 @@ def fit(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int
     "Train `model` on `data` for `epochs` (more if needed to make `min_steps` optimizer steps); returns the history."
     if epochs < 1: raise ValueError(f"need epochs >= 1, got {epochs}")
     tr = Training(model, data, lr, batch_size, seed, device, tau_lr)
-    if min_steps: epochs = max(epochs, epochs_for(min_steps, len(data.y_train), batch_size))
-    return tr.run(epochs, progress, log, max_evals)
+    return tr.run(epochs_for(epochs, min_steps, len(data.y_train), batch_size), progress, log, max_evals)
 
 # %% ../nbs/07_train.ipynb #4339938c
 def discrete_features(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
