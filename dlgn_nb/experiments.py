@@ -16,7 +16,7 @@ import torch
 import dlgn_nb
 from .checks import check_choice, check_int, check_float
 from .datasets import DATASETS, load_dataset, check_options, check_classes
-from .heads import HEADS, TAU_MODES, NotExportableError, learned_tau_heads
+from .heads import HEADS, TAU_MODES, NotExportableError
 from .logic import BACKENDS, WIRINGS, INITS, cpu_kernels
 from .models import MODELS, build_model
 from .train import Training, epochs_for, fit_head_after, set_seed, has_logic
@@ -50,9 +50,8 @@ def _check_tau(cfg, set_):
     if isinstance(cfg.tau, str):
         if cfg.tau not in TAU_POLICIES: raise ValueError(f"tau must be a number > 0, 'auto' or 'search', got {cfg.tau!r}")
     else: set_('tau', check_float('tau', cfg.tau, 0, lo_open=True))          # 3 and 3.0 are the same run
-    check_choice('tau_mode', cfg.tau_mode, TAU_MODES)
-    if cfg.model != 'mlp' and cfg.tau_mode != 'fixed' and not HEADS[cfg.head].learns_tau:
-        raise ValueError(f"head {cfg.head!r} has no learned τ (tau_mode={cfg.tau_mode!r}); heads that do: {', '.join(learned_tau_heads())}")
+    if cfg.model == 'mlp': check_choice('tau_mode', cfg.tau_mode, TAU_MODES)
+    else: HEADS[cfg.head].check_tau_mode(cfg.tau_mode)
     if cfg.tau_lr is not None:
         set_('tau_lr', check_float('tau_lr', cfg.tau_lr, 0, lo_open=True))
         if cfg.tau_mode == 'fixed': raise ValueError(f"tau_lr={cfg.tau_lr:g} is the learning rate of a learned τ; set tau_mode to 'learned' or 'per_class'")
@@ -65,7 +64,7 @@ def _check_tau(cfg, set_):
         if cfg.tau_mode != 'fixed': raise ValueError(f"tau='search' chooses a fixed τ; it does not combine with tau_mode={cfg.tau_mode!r}")
     elif cfg.tau_grid is not None: raise ValueError(f"tau_grid is the candidates of tau='search'; got tau={cfg.tau!r}")
 
-# %% ../nbs/10_experiments.ipynb #81bbb235
+# %% ../nbs/10_experiments.ipynb #4e633fa1
 @dataclass(frozen=True)
 class RunConfig:
     "One training run: data, model, head, optimisation and seeds."

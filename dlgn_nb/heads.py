@@ -53,12 +53,18 @@ class Head(nn.Module):
     def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, tau_mode: str = 'fixed'):
         super().__init__()
         self.in_features, self.n_classes = check_int('in_features', in_features, 1), check_int('n_classes', n_classes, 2)
-        self.tau_mode = check_choice('tau_mode', tau_mode, TAU_MODES)
-        if self.tau_mode != 'fixed' and not self.learns_tau:
-            raise ValueError(f"head {self.name!r} has no learned τ (tau_mode={tau_mode!r}); heads that do: {', '.join(learned_tau_heads())}")
+        self.tau_mode = self.check_tau_mode(tau_mode)
         tau = _check_tau(tau)
         if self.tau_mode == 'fixed': self.fixed_tau = tau
         else: self.log_tau = nn.Parameter(torch.full((1 if self.tau_mode == 'learned' else self.n_classes,), math.log(tau)))
+
+    @classmethod
+    def check_tau_mode(cls, tau_mode: str) -> str:
+        "`tau_mode` if this head can train with it (a learned τ needs `learns_tau`)."
+        check_choice('tau_mode', tau_mode, TAU_MODES)
+        if tau_mode != 'fixed' and not cls.learns_tau:
+            raise ValueError(f"head {cls.name!r} has no learned τ (tau_mode={tau_mode!r}); heads that do: {', '.join(learned_tau_heads())}")
+        return tau_mode
 
     def temperature(self):
         "τ as the scores divide by it: a number (fixed), a learned scalar, or one learned τ per class."
