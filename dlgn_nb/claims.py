@@ -31,6 +31,7 @@ class Noise:
 
     def __str__(self):
         if not self.cells: return 'binomial noise only (no replicated cell to measure the seed spread)'
+        if ': seed sd' in self.source: return self.source          # several families, each described
         return f'seed sd {self.sd:.2f} points, pooled over {self.cells} replicated cell{"s" * (self.cells > 1)} ({self.source})'
 
 def seed_noise(cells: pd.DataFrame, source: str = '') -> Noise:
@@ -142,6 +143,7 @@ class Verdict:
     detail: str = ''
     figure: str = ''
     table: str = ''                     # the file of the cells it read (beside the figure)
+    below: dict = field(default_factory=dict)   # {setting: [ours, the paper's]} where the profile is below the paper (scale rule)
 
     def __post_init__(self):
         if self.outcome not in OUTCOMES: raise ValueError(f"verdict outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
@@ -257,13 +259,15 @@ def rank_trend(x, y, claim_id: str = '', draws: int = 4000, seed: int = 0, meani
                    high=float(np.percentile(null, 97.5)), interval='null range', p_value=p, kind='greater', margin=0.0)
 
 # %% ../nbs/11b_claims.ipynb #9815121e
-def from_runs(frame: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str = 'n_test') -> pd.DataFrame:
-    "Cells `keys` (new name -> column, or -> function of the frame) + `acc` (%), `n`, `k` (seeds), `sd` and `chance` from a frame of runs."
+def from_runs(frame: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str = 'n_test', extra: tuple = ()) -> pd.DataFrame:
+    "Cells `keys` (new name -> column, or -> function of the frame) + `acc` (%), `n`, `k` (seeds), `sd`, `chance`, and the columns `extra` (first of each cell) from a frame of runs."
     f = pd.DataFrame({name: (col(frame) if callable(col) else frame[col]) for name, col in keys.items()})
     f['acc'], f['n'] = 100 * frame[metric].to_numpy(float), frame[n].to_numpy(float)
     f['chance'] = 100 / frame['n_classes'].to_numpy(float) if 'n_classes' in frame else float('nan')
+    for c in extra: f[c] = frame[c].to_numpy()
     g = f.groupby(list(keys), sort=True, dropna=False)
-    return g.agg(acc=('acc', 'mean'), n=('n', 'mean'), k=('acc', 'size'), sd=('acc', 'std'), chance=('chance', 'first')).reset_index()
+    return g.agg(acc=('acc', 'mean'), n=('n', 'mean'), k=('acc', 'size'), sd=('acc', 'std'), chance=('chance', 'first'),
+                 **{c: (c, 'first') for c in extra}).reset_index()
 
 # %% ../nbs/11b_claims.ipynb #a1c0e023
 @dataclass(frozen=True)
@@ -281,14 +285,17 @@ class Ladder:
 def scale_rule(verdict: Verdict, claim: Claim, below: dict, ladder: Ladder | None) -> Verdict:
     "Apply the scale rule (see above) to `verdict`; `below`: `{setting: (ours, paper's)}` where the profile is below the paper."
     below = {k: v for k, v in below.items() if k in claim.conditional_on}
+    verdict.below = {k: list(v) for k, v in below.items()}
     if not below:
         verdict.scale = "at the paper's scale in what the claim depends on" if claim.conditional_on else 'not scale-dependent'
         return verdict
-    short = '; '.join(f"{k} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in below.items())
+    short = '; '.join(f"{k.replace('_', ' ')} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in below.items())
     if verdict.outcome == 'not testable at this scale' or verdict.statistic is None:
         verdict.scale = f'below the paper: {short}'; return verdict
-    if ladder is None or 'width' not in below:
-        verdict.scale = f'below the paper: {short}; no width ladder measures this claim'; return verdict
+    if 'width' not in below:
+        verdict.scale = f"below the paper: {short}; at the paper's width, and no ladder measures the rest: the outcome stands"; return verdict
+    if ladder is None:
+        verdict.scale = f'below the paper: {short}; no width ladder measures this claim: the outcome stands, unmeasured against scale'; return verdict
     ours, paper = below['width']
     s = ladder.slope(); est_s, lo_s, hi_s = interval(s)
     doublings = math.log2(paper / ours)
