@@ -144,6 +144,7 @@ class Verdict:
     figure: str = ''
     table: str = ''                     # the file of the cells it read (beside the figure)
     below: dict = field(default_factory=dict)   # {setting: [ours, the paper's]} where the profile is below the paper (scale rule)
+    ladder: str = ''                    # the file of the width ladder the scale rule read
 
     def __post_init__(self):
         if self.outcome not in OUTCOMES: raise ValueError(f"verdict outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}")
@@ -215,7 +216,7 @@ def judge(claim: Claim, table: Table | pd.DataFrame | None, side: str = 'ours', 
         if claim.evaluate is not None: v = claim.evaluate(results)
         else: v = np.asarray(claim.statistic(results), float)
     except KeyError as e:
-        return Verdict(outcome='not testable at this scale', detail=f'the profile does not run a cell it needs: {e}', **base)
+        return Verdict(outcome='not testable at this scale', detail=f'the profile does not run a cell it needs: {e.args[0] if e.args else e}', **base)
     except Uninformative as e: return Verdict(outcome='inconclusive', detail=str(e), **base)
     read = results.cells('read')
     base.update(sizes=_sizes(read), seeds=_seeds(read))
@@ -226,11 +227,13 @@ def judge(claim: Claim, table: Table | pd.DataFrame | None, side: str = 'ours', 
     chance = [k for k in results.cells('read')[results.keys].itertuples(index=False, name=None) if results.at_chance(k)]
     if chance:
         return Verdict(outcome='inconclusive', statistic=est, low=lo, high=hi, **base,
-                       detail=f"at chance: {', '.join(map(_key_text, chance[:4]))}{' …' if len(chance) > 4 else ''} "
+                       detail=f"at chance: {', '.join(_key_text(results.keys, k) for k in chance[:4])}{' …' if len(chance) > 4 else ''} "
                               f"{'is' if len(chance) == 1 else 'are'} within 3 standard errors of guessing")
     return Verdict(outcome=_outcome(claim.kind, claim.margin, lo, hi), statistic=est, low=lo, high=hi, **base)
 
-def _key_text(key) -> str: return ' '.join(f'{k:g}' if isinstance(k, float) else str(k) for k in key)
+def _key_text(names, key) -> str:
+    "A cell's key as '(series Big τ=10, classes 2)'."
+    return '(' + ', '.join(f"{n} {f'{k:g}' if isinstance(k, float) else k}" for n, k in zip(names, key)) + ')'
 
 # %% ../nbs/11b_claims.ipynb #a1c0e014
 def example(keys, cells: dict, n: int = 10000, **columns) -> pd.DataFrame:
@@ -281,6 +284,14 @@ class Ladder:
         "Least-squares slope of the statistic on log2(width), per redraw (`[1 + draws]`): the change per width doubling."
         x = np.log2(np.asarray(self.widths, float)); x = x - x.mean()
         return (x[:, None] * (self.values - self.values.mean(0))).sum(0) / (x ** 2).sum()
+
+    def crossing(self, margin: float) -> tuple | None:
+        "The width (estimate, 95 % interval) where the fitted trend reaches `margin`; `None` if the slope is not significant (no crossing in sight)."
+        s = self.slope(); est, lo, hi = interval(s)
+        if lo <= 0 <= hi: return None
+        x = np.log2(np.asarray(self.widths, float))
+        w = 2 ** (x.mean() + (margin - self.values.mean(0)) / s)
+        return float(w[0]), float(np.percentile(w[1:], 2.5)), float(np.percentile(w[1:], 97.5))
 
 def scale_rule(verdict: Verdict, claim: Claim, below: dict, ladder: Ladder | None) -> Verdict:
     "Apply the scale rule (see above) to `verdict`; `below`: `{setting: (ours, paper's)}` where the profile is below the paper."

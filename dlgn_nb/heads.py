@@ -193,14 +193,24 @@ def _float_layers(head) -> NotExportableError:
                               f"compute; the circuit export takes heads {', '.join(EXPORTABLE_HEADS)}")
 
 class FCHead(Head):
-    "Fully connected layers (ReLU between) from the `in_features` outputs to the classes."
-    name = 'fc'
+    "Fully connected layers (ReLU between) from the `in_features` outputs to the classes; its BatchNorm recalibrated on bits after training."
+    name, trains_after = 'fc', True
     def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, hidden: tuple = (512,)):
         super().__init__(in_features, n_classes, tau)
         self.hidden = tuple(check_int('hidden size', h, 1) for h in hidden)
         self.net = nn.Sequential(nn.BatchNorm1d(self.in_features), *_mlp([self.in_features, *self.hidden, self.n_classes]))
 
     def forward(self, x): self.check_width(x); return self.net(x)
+
+    @torch.no_grad()
+    def fit_after(self, features: dict, labels: dict, batch_size: int, seed: int, device) -> list[dict]:
+        "Recalibrate the BatchNorm on the frozen network's discrete training outputs (see above); the accuracies after it."
+        bn, x = self.net[0], features['train'].to(device=device, dtype=torch.float32)
+        bn.running_mean.copy_(x.mean(0)); bn.running_var.copy_(x.var(0))
+        was = self.training; self.eval()
+        acc = {s: (self(features[s].to(device=device, dtype=torch.float32)).argmax(-1).cpu() == labels[s]).float().mean().item() for s in ('val', 'test')}
+        self.train(was)
+        return [{'epoch': 1, 'val_discrete': acc['val'], 'test_discrete': acc['test']}]
 
     def hardware_cost(self) -> dict:
         sizes = [self.in_features, *self.hidden, self.n_classes]

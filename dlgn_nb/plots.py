@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from .analysis import activation_histogram
-from .claims import cell_se
+from .claims import cell_se, from_runs
 from .files import atomic_write
 
 # %% ../nbs/11_plots.ipynb #d79c6160
@@ -57,9 +57,8 @@ def write_numbers(frame: pd.DataFrame, stem, caption: str = '') -> list[Path]:
 
 # %% ../nbs/11_plots.ipynb #23c15bdd
 def cells(frame: pd.DataFrame, by: list, metric: str = 'test_acc', n: str = 'n_test') -> pd.DataFrame:
-    "One row per group of `by`: `acc` (%), `n`, `k` seeds, `sd` over seeds, `ci` (95 % half-width)."
-    g = frame.assign(_acc=100 * frame[metric].astype(float)).groupby(by, sort=True, dropna=False)
-    out = g.agg(acc=('_acc', 'mean'), n=(n, 'mean'), k=('_acc', 'size'), sd=('_acc', 'std')).reset_index()
+    "The cells of `by` (`claims.from_runs`: `acc` (%), `n`, `k` seeds, `sd` over seeds) with `ci`, the 95 % half-width a plot draws."
+    out = from_runs(frame, {b: b for b in by}, metric, n)
     out['ci'] = [1.96 * cell_se(a, nn, int(k), s) for a, nn, k, s in zip(out['acc'], out['n'], out['k'], out['sd'])]
     return out
 

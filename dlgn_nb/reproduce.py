@@ -99,22 +99,26 @@ def _data_label(self, runs: pd.DataFrame) -> str:
         else: out.append(f"{d} ({'generated' if src == 'generated' else 'real'})")
     return '; '.join(out)
 
-def _table(self, name: str, cells: pd.DataFrame, runs: pd.DataFrame | None = None) -> Table:
-    "The table `name` of this figure: `cells` (`claims.from_runs`, with `family` and `dataset` columns when from runs) with seed noise per cell, its data and its file."
+def _table(self, name: str, cells: pd.DataFrame, runs: pd.DataFrame | None = None, noise: Noise | None = None) -> Table:
+    "The table `name` of this figure: `cells` (keys + `acc`, `n`, ...), the seed `noise` of its single runs, the data of `runs`; written beside the figure."
     f = cells.copy()
-    noises = {}
-    if runs is not None and 'model' in f and 'dataset' in f:
-        for (d, m) in sorted(set(zip(f['dataset'], f['model']))): noises[(d, m)] = self.noise(d, m)
-        f['seed_sd'] = [noises[(d, m)].sd if k < 2 else np.nan for d, m, k in zip(f['dataset'], f['model'], f['k'])]
-    noise = (next(iter(noises.values())) if len(noises) == 1 else
-             Noise(float(np.mean([n.sd for n in noises.values()])), sum(n.cells for n in noises.values()),
-                   '; '.join(f'{m} on {d}: {n}' for (d, m), n in noises.items())) if noises else Noise(0.0, 0, 'none given'))
-    if len(noises) > 1: noise = Noise(noise.sd, noise.cells, noise.source)
+    noise = noise or Noise(0.0, 0, 'none given')
+    if 'seed_sd' not in f: f['seed_sd'] = [noise.sd if k < 2 else np.nan for k in (f['k'] if 'k' in f else [1] * len(f))]
     file = f'{self.fig.stem}_{_slug(name)}.csv'
     atomic_write(self.out / file, f.to_csv(index=False)); self.written.append(file)
     return Table(f, noise, self.data_label(runs) if runs is not None else '', file)
 
-PaperFigure.noise, PaperFigure.data_label, PaperFigure.table = _noise, _data_label, _table
+def _table_from_runs(self, name: str, runs: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str = 'n_test') -> Table:
+    "The table `name` of the cells `keys` of `runs` (`claims.from_runs`), each single run with the seed noise of its dataset and model (`noise`)."
+    cells = from_runs(runs.assign(_fam=list(zip(runs['dataset'], runs['model']))), keys, metric, n, extra=('_fam',))
+    noises = {fam: self.noise(*fam) for fam in dict.fromkeys(cells['_fam'])}
+    cells['seed_sd'] = [noises[fam].sd if k < 2 else np.nan for fam, k in zip(cells['_fam'], cells['k'])]
+    noise = next(iter(noises.values())) if len(noises) == 1 else Noise(
+        float(np.mean([x.sd for x in noises.values()])), sum(x.cells for x in noises.values()),
+        '; '.join(f'{m} on {d}: {x}' for (d, m), x in noises.items()))
+    return self.table(name, cells.drop(columns='_fam'), runs, noise)
+
+PaperFigure.noise, PaperFigure.data_label, PaperFigure.table, PaperFigure.table_from_runs = _noise, _data_label, _table, _table_from_runs
 
 # %% ../nbs/11f_reproduce.ipynb #f6c0e010
 def _below(self, claim) -> dict:
@@ -133,7 +137,7 @@ def _ladder(self, claim) -> Ladder | None:
         frame = self.load(LADDERS[self.fig.ladder](self.p))
         runs = ladder_cells(frame, self.p)[self.fig.ladder]
         keys = LADDER_KEYS[self.fig.ladder]
-        self._ladder_table = (self.table('ladder', from_runs(runs, {k: k for k in keys}, extra=('model', 'dataset')), runs), keys)
+        self._ladder_table = (self.table_from_runs('ladder', runs, {k: k for k in keys}), keys)
     t, keys = self._ladder_table
     r = t.results(keys)
     widths = sorted(w for w in t.frame['width'].unique() if w > 0)
@@ -146,7 +150,9 @@ def _verdicts(self, tables: dict) -> list[Verdict]:
     for c in self.fig.claims:
         v = judge(c, tables.get(c.table), missing=f'this profile makes no table {c.table!r}')
         v.figure = self.name
-        out.append(scale_rule(v, c, self.below(c), self.ladder(c)))
+        ladder = self.ladder(c)
+        out.append(scale_rule(v, c, self.below(c), ladder))
+        if ladder is not None: v.ladder = self._ladder_table[0].file
         pv = paper_verdict(c)
         if pv is not None: pv.figure = self.name; out.append(pv)
     return out
