@@ -167,6 +167,8 @@ def departures(fig: Figure, p: Profile, frame: pd.DataFrame | None = None) -> li
             out.append(f"{re.sub(r'^(fig|table)[0-9a-z]*_', '', key).replace('_', ' ')}: {_fmt(values[key])} only (paper: {paper.text()})")
     if fig.id in ('fig_01', 'fig_03') and p.ints('small_classes') != p.ints('synthetic_classes'):
         out.append(f"the Small DLGN at {_fmt(p.get('small_classes'))} classes only")
+    if fig.id == 'fig_03' and p.floats('small_taus') != p.floats('fig03_taus'):
+        out.append(f"the Small DLGN at τ = {_fmt(p.get('small_taus'))} only")
     if frame is not None and len(frame):
         if 'epochs_run' in frame and frame['epochs_run'].notna().any():
             lo, hi = int(frame['epochs_run'].min()), int(frame['epochs_run'].max())

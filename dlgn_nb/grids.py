@@ -70,7 +70,7 @@ def synthetic_scaling_grid(p: Profile) -> list[RunConfig]:
     taus = p.floats('fig03_taus')
     big = runs(p, [data(p, 'synthetic', k) for k in p.ints('synthetic_classes')],
                [dlgn(p, width=p.int('big_width'), out_width=p.int('big_out_width'), tau=t) for t in taus] + [mlp(p, 'fig_03')])
-    small = runs(p, [data(p, 'synthetic', k) for k in p.ints('small_classes')], [dlgn(p, width=p.int('small_width'), tau=t) for t in taus])
+    small = runs(p, [data(p, 'synthetic', k) for k in p.ints('small_classes')], [dlgn(p, width=p.int('small_width'), tau=t) for t in p.floats('small_taus')])
     return big + small
 
 def overview_grid(p: Profile) -> list[RunConfig]:
