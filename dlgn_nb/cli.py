@@ -93,7 +93,7 @@ def cmd_list(args):
         print(f"{name:12s} {FIGURES[name].title[:60]:60s} runs: " + ', '.join(f"{p.name} {len(figure_grid(name, p))}" for p in profiles))
 
 def cmd_plan(args):
-    t = plan(args.profile, args.figures or None, args.workers, args.results, args.threads, args.gpu_bandwidth)
+    t = plan(args.profile, args.figures or None, args.workers, args.results, args.threads, args.gpu_bandwidth, progress=_note)
     print(plan_text(t, args.profile, args.workers, args.threads))
 
 def cmd_infer(args):

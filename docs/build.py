@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / '_docs'
 SRC, HTML = OUT / 'src', OUT / 'html'
 FIGURES = ROOT / 'paper_figures'
-ON_PAPER = "on the paper's numbers"
 
 
 def write(path: Path, data) -> Path:
@@ -86,12 +85,10 @@ def result_block(stem: str, prov: dict, level: str = '###', figures: str = '../f
     if (FIGURES / f'{stem}.png').exists(): lines += [f'![{stem}]({figures}/{stem}.png)', '']
     if prov.get('caption'): lines += [f"*{md_escape(prov['caption'])}*", '']
     verdicts = prov.get('verdicts') or []
-    if verdicts:
-        said = 'the paper says' if 'the paper says' in verdicts[0] else 'our hypothesis'
-        lines += [f"| {said} | on the paper's numbers | on ours |", '|---|---|---|']
-        lines += [f"| {md_escape(v.get(said, ''))} | {md_escape(v.get(ON_PAPER, ''))} | {md_escape(v.get('on ours', ''))} |"
-                  for v in verdicts]
-        lines.append('')
+    if verdicts:                                   # rendered by the package's one renderer of verdict rows
+        from dlgn_nb.report import verdict_from_dict, verdicts_markdown
+        statements = {c['claim']: c for c in prov.get('claims', [])}
+        lines += [*verdicts_markdown([(stem, verdict_from_dict(v)) for v in verdicts], statements), '']
     table = FIGURES / f'{stem}.md'
     if table.exists():
         body = table.read_text().split('\n\n', 1)               # the caption comes first; the table after it

@@ -52,6 +52,15 @@ def test_the_smoke_profile_writes_every_figure_and_table(dirs):
     missing = [n for n in figs + tables if not any(s.startswith(n + '_') for s in names)]
     assert not missing, f'not written in the smoke profile: {missing}'
 
+def test_every_smoke_verdict_is_recomputed_from_its_folder(dirs):
+    from dlgn_nb.report import write_index, all_verdicts
+    from dlgn_nb.reproduce import recheck
+    _, figures = dirs
+    write_index(figures)
+    rows = all_verdicts(figures)
+    assert len({v.claim for _, v in rows}) >= 30 and {v.side for _, v in rows} == {'paper', 'ours'}
+    assert recheck(figures) == []
+
 @pytest.mark.skipif(not shutil.which('pdflatex') and not os.environ.get('DLGN_REQUIRE_PDFLATEX'), reason='pdflatex not installed')
 def test_every_latex_table_compiles(dirs):
     from dlgn_nb.plots import compile_tex
@@ -64,5 +73,6 @@ def test_make_regenerates_one_figure_alone(tmp_path):
     env = {**os.environ, 'DLGN_RESULTS': str(tmp_path / 'r'), 'DLGN_FIGURES': str(tmp_path / 'f')}
     r = subprocess.run(['make', 'fig_03', 'PROFILE=smoke', f'EXECUTED={tmp_path / "x"}'], cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert sorted(p.name for p in (tmp_path / 'f').iterdir()) == ['README.md'] + [f'fig_03_synthetic_scaling{s}' for s in ('.csv', '.json', '.md', '.pdf', '.png')]
+    assert sorted(p.name for p in (tmp_path / 'f').iterdir()) == sorted(['README.md', 'verdicts.csv', 'verdicts.json'] + [
+        f'fig_03_synthetic_scaling{s}' for s in ('.csv', '.json', '.md', '.pdf', '.png', '_accuracy.csv', '_ladder.csv', '_runs.csv')])
     assert (tmp_path / 'x' / 'fig_03_synthetic_scaling.ipynb').exists()
