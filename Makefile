@@ -22,7 +22,7 @@ SHORT_NAMES := $(foreach n,$(PAPER_NAMES),$(word 1,$(subst _, ,$(n)))_$(word 2,$
 EXECUTED ?= _executed/$(PROFILE)
 export MPLBACKEND := Agg
 
-.PHONY: help install install-cuda test figures index data docs outputs lab check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
+.PHONY: help install install-cuda test figures index plan data docs outputs lab check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,12 +57,15 @@ $(SHORT_NAMES): %: $(STAMP) ##
 	@$(MAKE) --no-print-directory $(EXECUTED)/$(filter $*_%,$(PAPER_NAMES)).ipynb
 	@$(MAKE) --no-print-directory index
 
-figures: $(STAMP) ## every paper figure and table (PROFILE=quick|paper|smoke EXECUTOR=local|dask WORKERS=n SCHEDULER=addr)
+figures: $(STAMP) ## every paper figure and table (PROFILE=quick|workstation|paper|smoke EXECUTOR=local|dask WORKERS=n SCHEDULER=addr)
 	@$(MAKE) --no-print-directory $(PAPER_NAMES:%=$(EXECUTED)/%.ipynb)
 	@$(MAKE) --no-print-directory index
 
 index: $(STAMP) ## write the README index of the profile's figures folder
 	$(BIN)/dlgn index --profile $(PROFILE)
+
+plan: $(STAMP) ## the bill of `make figures PROFILE=...` before it trains: runs, sample-steps, memory, CPU and GPU hours per figure
+	$(BIN)/dlgn plan --profile $(PROFILE) --workers $(WORKERS)
 
 data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
 	$(BIN)/dlgn data fetch all
@@ -86,6 +89,7 @@ sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (
 
 bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference
 	$(BIN)/python tests/bench_training.py
+	$(BIN)/python tests/bench_width.py
 	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py

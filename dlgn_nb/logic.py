@@ -16,7 +16,7 @@ from torch import nn
 from .checks import check_choice
 from .gates import N_GATES, PASS_A, RELAXED, TRUTH_TABLES, gate_coefficients, discrete_coefficients
 from .native import load_library, find_compiler, ptr, CompileError
-from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports, cached_reverse_index
+from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports
 
 # %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')
@@ -110,22 +110,26 @@ static void forward(const T* __restrict x, const int64_t* __restrict ia, const i
     }
 }
 
-// The backward in two passes of one parallel region, each split over rows so that threads never share a write:
-// by gates, the four coefficient sums over the batch (gcoef); then, if the input gradient is wanted (gx not null),
-// by inputs, each input's gradient gathered from the gates that read it (the reverse index: the consumers of input
-// i are rev[rev_start[i] .. rev_start[i+1]), each 2j + pin). Every row of gx is written once, in order, by one
-// thread (no zeroing pass, no read-modify-write of randomly placed rows, no atomics): deterministic.
+// The backward: each thread owns a contiguous range of input rows of gx and, scanning every gate in order, adds the
+// contributions to its rows: pass A through pin a (and, for the gates whose pin a it owns, the four coefficient sums),
+// pass B through pin b. Every row is written by one thread, its contributions added in gate order (pin a's, then pin
+// b's): the result is the same for any number of threads, bit for bit, with no atomics; and each gate's rows are
+// read in gate order, sequentially where the wiring is (hidden layers are numbered by pin a), the randomly placed
+// ones prefetched a few gates ahead.
 template <typename T>
 static void backward(const T* __restrict x, const int64_t* __restrict ia, const int64_t* __restrict ib,
                      const T* __restrict coef, const T* __restrict gy, T* __restrict gx, T* __restrict gcoef,
-                     const int64_t* __restrict rev_start, const int32_t* __restrict rev,
                      int64_t n_in, int64_t n_out, int64_t batch, int threads) {
     #pragma omp parallel num_threads(threads)
     {
-        #pragma omp for schedule(dynamic, 64) nowait
-        for (int64_t j = 0; j < n_out; ++j) {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int64_t i0 = n_in * t / nt, i1 = n_in * (t + 1) / nt;
+        if (gx) std::memset(gx + i0 * batch, 0, sizeof(T) * (i1 - i0) * batch);
+        for (int64_t j = 0; j < n_out; ++j) {                              // pass A: pin a, and the coefficient sums
+            const int64_t a = ia[j];
+            if (a < i0 || a >= i1) continue;
             if (j + AHEAD < n_out) prefetch_row(x + ib[j + AHEAD] * batch, batch, 0);
-            const T* __restrict xa = x + ia[j] * batch;
+            const T* __restrict xa = x + a * batch;
             const T* __restrict xb = x + ib[j] * batch;
             const T* __restrict g = gy + j * batch;
             T s_1 = 0, s_a = 0, s_b = 0, s_ab = 0;
@@ -135,33 +139,25 @@ static void backward(const T* __restrict x, const int64_t* __restrict ia, const 
                 s_1 += g[s]; s_a += ga; s_b += g[s] * xb[s]; s_ab += ga * xb[s];
             }
             gcoef[4 * j] = s_1; gcoef[4 * j + 1] = s_a; gcoef[4 * j + 2] = s_b; gcoef[4 * j + 3] = s_ab;
+            if (gx) {
+                T* __restrict out = gx + a * batch;
+                const T c = coef[4 * j + 1], cab = coef[4 * j + 3];
+                #pragma omp simd
+                for (int64_t s = 0; s < batch; ++s) out[s] += g[s] * (c + cab * xb[s]);
+            }
         }
         if (gx) {
-            #pragma omp for schedule(dynamic, 64)
-            for (int64_t i = 0; i < n_in; ++i) {
-                T* __restrict out = gx + i * batch;
-                const int64_t e0 = rev_start[i], e1 = rev_start[i + 1];
-                if (e0 == e1) { std::memset(out, 0, sizeof(T) * batch); continue; }
-                if (i + 1 < n_in && rev_start[i + 1] < rev_start[i + 2]) {     // the next input's first consumer
-                    const int32_t en = rev[rev_start[i + 1]];
-                    prefetch_row(gy + (int64_t)(en >> 1) * batch, batch, 0);
-                    prefetch_row(x + ((en & 1) ? ia[en >> 1] : ib[en >> 1]) * batch, batch, 0);
-                }
-                for (int64_t e = e0; e < e1; ++e) {
-                    const int32_t entry = rev[e];
-                    const int64_t j = entry >> 1;
-                    const int pin = entry & 1;
-                    const T* __restrict g = gy + j * batch;
-                    const T* __restrict xo = x + (pin ? ia[j] : ib[j]) * batch;
-                    const T c = coef[4 * j + 1 + pin], cab = coef[4 * j + 3];
-                    if (e == e0) {
-                        #pragma omp simd
-                        for (int64_t s = 0; s < batch; ++s) out[s] = g[s] * (c + cab * xo[s]);
-                    } else {
-                        #pragma omp simd
-                        for (int64_t s = 0; s < batch; ++s) out[s] += g[s] * (c + cab * xo[s]);
-                    }
-                }
+            #pragma omp barrier
+            for (int64_t j = 0; j < n_out; ++j) {                          // pass B: pin b
+                const int64_t b = ib[j];
+                if (b < i0 || b >= i1) continue;
+                if (j + AHEAD < n_out) prefetch_row(gx + ib[j + AHEAD] * batch, batch, 1);
+                const T* __restrict xa = x + ia[j] * batch;
+                const T* __restrict g = gy + j * batch;
+                T* __restrict out = gx + b * batch;
+                const T c = coef[4 * j + 2], cab = coef[4 * j + 3];
+                #pragma omp simd
+                for (int64_t s = 0; s < batch; ++s) out[s] += g[s] * (c + cab * xa[s]);
             }
         }
     }
@@ -172,10 +168,9 @@ extern "C" void logic_forward_##SUFFIX(const T* x, const int64_t* ia, const int6
                                        T* y, int64_t n_out, int64_t batch, int threads) {                  \
     forward<T>(x, ia, ib, coef, y, n_out, batch, threads); }                                              \
 extern "C" void logic_backward_##SUFFIX(const T* x, const int64_t* ia, const int64_t* ib, const T* coef,   \
-                                        const T* gy, T* gx, T* gcoef, const int64_t* rev_start,            \
-                                        const int32_t* rev, int64_t n_in, int64_t n_out, int64_t batch,    \
-                                        int threads) {                                                     \
-    backward<T>(x, ia, ib, coef, gy, gx, gcoef, rev_start, rev, n_in, n_out, batch, threads); }
+                                        const T* gy, T* gx, T* gcoef, int64_t n_in, int64_t n_out,         \
+                                        int64_t batch, int threads) {                                      \
+    backward<T>(x, ia, ib, coef, gy, gx, gcoef, n_in, n_out, batch, threads); }
 EXPORT(float, f32)
 EXPORT(double, f64)
 '''
@@ -228,9 +223,8 @@ class NativeLogicFunction(torch.autograd.Function):
         gy = gy.contiguous()
         gcoef = torch.empty(a.numel(), 4, dtype=x.dtype)
         gx = torch.empty_like(x) if ctx.needs_input_grad[0] else None       # every row written by the kernel
-        rev_start, rev = cached_reverse_index(a, b, x.shape[0])
         getattr(lib, f'logic_backward_{sfx}')(ptr(x), ptr(a), ptr(b), ptr(coef), ptr(gy), None if gx is None else ptr(gx),
-                                              ptr(gcoef), ptr(rev_start), ptr(rev), _I64(x.shape[0]), _I64(a.numel()),
+                                              ptr(gcoef), _I64(x.shape[0]), _I64(a.numel()),
                                               _I64(x.shape[1]), _INT(threads))
         return gx, gcoef, None, None
 

@@ -141,7 +141,7 @@ def _ladder(self, claim) -> Ladder | None:
     t, keys = self._ladder_table
     r = t.results(keys)
     widths = sorted(w for w in t.frame['width'].unique() if w > 0)
-    where = f"synthetic, {self.p.int('s1_classes' if self.fig.ladder == 'width' else 's1_out_classes')} classes"
+    where = f"Fig. S1, synthetic, {self.p.int('s1_classes' if self.fig.ladder == 'width' else 's1_out_classes')} classes"
     return Ladder(tuple(int(w) for w in widths), np.stack([claim.ladder(r, w) for w in widths]), where)
 
 def _verdicts(self, tables: dict) -> list[Verdict]:
