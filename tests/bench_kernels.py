@@ -3,9 +3,9 @@ copy measured in the same run, at 4,000 / 16,000 / 64,000 gates × batch 64 / 25
 
 One layer of `width` gates reading `width` inputs (random wiring), float32, feature-major as in training. The bytes
 of a kernel are those it must touch if no row stays in cache: forward 12 per gate-sample (two input rows read, one
-output row written); backward the four coefficient sums (three rows read per gate) plus the gather of the input
-gradient (per pin: the gate's output gradient and the other input read; each input's row written once, then
-read-modify-written for every further consumer), counted from the wiring itself. Times are medians of `--reps`,
+output row written); backward 36 per gate-sample and 4 per input-sample: the input gradient zeroed, pass A reading the
+gate's output gradient and both inputs and updating pin a's gradient row, pass B reading the output gradient and pin
+a's input and updating pin b's gradient row. Times are medians of `--reps`,
 with freed memory kept for reuse as in training (`native.keep_freed_memory`).
 The last column compares each shape's ns per gate-sample with the smallest shape's, whose rows fit in cache.
 
@@ -14,7 +14,6 @@ The last column compares each shape's ns per gate-sample with the smallest shape
 import argparse, platform, time
 import torch
 from dlgn_nb.logic import NativeLogicFunction, LogicLayer
-from dlgn_nb.cuda import reverse_index
 from dlgn_nb.native import keep_freed_memory
 
 
@@ -34,11 +33,7 @@ def copy_gbs(mib: int, reps: int) -> float:
 
 def backward_bytes(a, b, n_in: int, batch: int) -> int:
     "Bytes the backward kernel touches with no reuse (see the docstring), for pins `a`, `b`."
-    start, _ = reverse_index(a, b, n_in)
-    fan = (start[1:] - start[:-1])
-    sums = 12 * a.numel()                                   # gy, x_a, x_b per gate
-    gather = int((8 * fan).sum() + 4 * (fan > 0).sum() + 8 * (fan - 1).clamp(min=0).sum() + 4 * (fan == 0).sum())
-    return (sums + gather) * batch
+    return (4 * n_in + 36 * a.numel()) * batch
 
 
 def measure(width: int, batch: int, threads: int, reps: int) -> dict:

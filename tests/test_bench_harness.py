@@ -19,6 +19,11 @@ def test_backward_bytes_counts_each_row_it_touches():
     sys.path.insert(0, str(Path(__file__).parent))
     import torch
     from bench_kernels import backward_bytes
-    a, b = torch.tensor([0, 0, 1]), torch.tensor([1, 0, 1])      # input 0: 3 consumers, input 1: 3, input 2: none
-    # sums 12 x 3 gates; gather: 8 x 6 pins, first write 4 x 2 inputs, 8 x (2 + 2) further consumers, 4 (zeroing input 2)
-    assert backward_bytes(a, b, 3, 1) == 36 + 48 + 8 + 32 + 4
+    a, b = torch.tensor([0, 0, 1]), torch.tensor([1, 0, 1])
+    # 3 input rows zeroed (4 each); per gate, pass A reads 3 rows and updates 1 (12 + 8), pass B reads 2 and updates 1 (8 + 8)
+    assert backward_bytes(a, b, 3, 2) == 2 * (3 * 4 + 3 * 36)
+
+def test_bench_width_runs():
+    r = subprocess.run([sys.executable, str(Path(__file__).parent / 'bench_width.py'), '--widths', '128,256', '--batches', '16',
+                        '--threads', '1', '--steps', '2'], check=True, capture_output=True, text=True)
+    assert r.stdout.count('x\n') == 1 and 'ns' in r.stdout, r.stdout
