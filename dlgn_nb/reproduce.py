@@ -18,10 +18,10 @@ from .sweeps import run_sweep
 from .files import atomic_write
 from .reference import PAPER
 from .claims import Table, Noise, Ladder, Verdict, seed_noise, from_runs, judge, scale_rule
-from .paper_claims import paper_verdict
+from .paper_claims import PAPER_CLAIMS, paper_verdict
 from .grids import LADDER_KEYS, ladder_cells
 from .figures import Figure, figure, LADDERS, departures, data_note
-from .report import provenance_file, code_identity, verdict_table
+from .report import provenance_file, code_identity, verdict_table, all_verdicts
 
 # %% ../nbs/11f_reproduce.ipynb #f6c0e006
 STANDINS = {'mnist5k': 'MNIST (5,000 of its digits: real, but a twelfth of MNIST)', 'glyphs': 'the MNIST-like sets',
@@ -227,8 +227,6 @@ def _ladder_of(claim, path: Path) -> Ladder:
 
 def recheck(folder) -> list[str]:
     "The verdict rows of `folder`/verdicts.json that recomputing from the folder's files does not reproduce (see above)."
-    from dlgn_nb.report import all_verdicts
-    from dlgn_nb.paper_claims import PAPER_CLAIMS
     folder, bad = Path(folder), []
     for stem, v in all_verdicts(folder):
         c = PAPER_CLAIMS[v.claim]
