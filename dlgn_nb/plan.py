@@ -9,7 +9,7 @@ __all__ = ['RUN_OVERHEAD_S', 'EVALS', 'DISCRETE_EVAL', 'RELAXED_EVAL', 'run_size
 
 # %% ../nbs/11h_plan.ipynb #h8c0e004
 import json, math, os, platform, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import pandas as pd
 import torch
@@ -51,7 +51,7 @@ def shape_key(cfg: RunConfig, threads: int) -> str:
     spec = DATASETS[cfg.dataset]
     if cfg.model == 'mlp': shape = f'mlp {cfg.mlp_hidden} classes {cfg.n_classes}'
     elif cfg.model == 'clgn': shape = f'clgn k{cfg.width} classes {cfg.n_classes} {cfg.head} {cfg.head_params}'
-    else: shape = f'dlgn {cfg.width}x{cfg.depth} out {cfg.out_width or cfg.width} {cfg.head} {cfg.head_params}'
+    else: shape = f'dlgn {cfg.width}x{cfg.depth} {cfg.head} {cfg.head_params}'        # per gate: the last layer's width scales it
     return f"{shape} | inputs {'x'.join(map(str, spec.input_shape))} | batch {cfg.batch_size} | threads {threads}"
 
 def calibration_file() -> Path:
@@ -65,6 +65,7 @@ def _time_steps(cfg: RunConfig, threads: int, steps: int = 3) -> float:
     try:
         spec = DATASETS[cfg.dataset]
         k = min(cfg.n_classes, spec.max_classes or cfg.n_classes)
+        if cfg.model == 'dlgn': cfg = replace(cfg, out_width=None)         # calibrated per gate of a uniform network
         model = build_model(cfg, spec.input_shape, k, generator=torch.Generator().manual_seed(0), tau=10.0 if isinstance(cfg.tau, str) else cfg.tau)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
         x = torch.randint(0, 2, (cfg.batch_size, *spec.input_shape), dtype=torch.uint8)
@@ -107,7 +108,8 @@ def peak_memory(cfg: RunConfig) -> int:
     return 4 * 16 * 4 * g + 4 * 3 * cfg.batch_size * g
 
 def predicted_seconds(cfg: RunConfig, per_sample: float) -> float:
-    "Wall seconds of run `cfg` on one worker, from its seconds per training sample-step `per_sample`."
+    "Wall seconds of run `cfg` on one worker, from the seconds per training sample-step `per_sample` of its shape (a DLGN's scaled by its gates)."
+    if cfg.model == 'dlgn': per_sample *= gates(cfg) / (cfg.depth * cfg.width)
     n_train, n_val, n_test = run_sizes(cfg)
     evals = min(EVALS, epochs_for(cfg.epochs, cfg.min_steps, n_train, cfg.batch_size))
     return RUN_OVERHEAD_S + per_sample * (sample_steps(cfg) + evals * (n_val + n_test) * DISCRETE_EVAL + n_test * RELAXED_EVAL)
