@@ -18,7 +18,7 @@ from .fetch import fetch
 from .circuit import DiscreteModel, load_discrete, save_discrete, prune
 from .simplify import simplify, depth, layer_stats
 from .hardware import TARGETS, YosysError, prove_equivalent, synth_report, yosys_version
-from .infer import load_inputs, evaluate_model
+from .infer import ENGINES, load_inputs, evaluate_model
 from .experiments import RunConfig
 from .store import ResultsStore
 from .sweeps import EXECUTORS, run_sweep, SweepError, SweepInterrupted
@@ -183,7 +183,7 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser('infer', help='accuracy and throughput of a discrete model file on data')
     i.add_argument('model', help='discrete model file (.npz, from `dlgn run --save-model` or circuit.save_discrete)')
     i.add_argument('data', help="an .npz file with labels 'y' and raw inputs 'x' or input bits 'bits', or a dataset name")
-    i.add_argument('--engine', default='numpy', choices=('numpy', 'c', 'torch'))
+    i.add_argument('--engine', default='numpy', choices=ENGINES)
     i.add_argument('--threads', type=positive_int, default=1)
     i.add_argument('--classes', type=positive_int, default=None, help="number of classes (default: the model's)")
     i.add_argument('--data-seed', type=int, default=None, help="class subset and split seed (default: the model's)")

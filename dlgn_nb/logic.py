@@ -16,7 +16,8 @@ from torch import nn
 from .checks import check_choice
 from .gates import N_GATES, PASS_A, RELAXED, TRUTH_TABLES, gate_coefficients, discrete_coefficients
 from .native import load_library, find_compiler, ptr, CompileError
-from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports, cached_reverse_index
+from .wiring import cached_reverse_index
+from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supports
 
 # %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')

@@ -14,7 +14,7 @@ The last column compares each shape's ns per gate-sample with the smallest shape
 import argparse, platform, time
 import torch
 from dlgn_nb.logic import NativeLogicFunction, LogicLayer
-from dlgn_nb.cuda import reverse_index
+from dlgn_nb.wiring import reverse_index
 from dlgn_nb.native import keep_freed_memory
 
 
