@@ -89,7 +89,7 @@ bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs
 	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py
-	$(BIN)/python tests/bench_circuit.py --synth
+	$(BIN)/python tests/bench_circuit.py --synth --heads
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

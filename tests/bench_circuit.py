@@ -8,8 +8,11 @@ torchlogix is not a dependency of dlgn_nb: it needs Python >= 3.12, so the bench
 model file into torchlogix's layers there (tests/torchlogix_count.py), checking that torchlogix computes the same
 counts before it traces and simplifies.
 
-    python tests/bench_circuit.py [--width 8000] [--depth 6] [--epochs 20] [--images 65536] [--prove] [--synth]
+    python tests/bench_circuit.py [--width 8000] [--depth 6] [--epochs 20] [--images 65536] [--prove] [--synth] [--heads]
                                   [--torchlogix-python PYTHON | --no-torchlogix]
+
+--heads: every head that exports a circuit, each on a 784 -> 2 x 1,280 network trained for 3 epochs, simplified and
+mapped to LUT-6 (its own logic layers counted in 'logic', its counting in 'group_sum').
 """
 import argparse, glob, json, os, platform, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -64,6 +67,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=20); ap.add_argument('--images', type=int, default=65536)
     ap.add_argument('--reps', type=int, default=3); ap.add_argument('--prove', action='store_true'); ap.add_argument('--synth', action='store_true')
     ap.add_argument('--torchlogix-python', default=None); ap.add_argument('--no-torchlogix', action='store_true')
+    ap.add_argument('--heads', action='store_true', help="LUT-6 mapping of every exportable head's circuit (small networks)")
     a = ap.parse_args()
     import numpy as np
     from dlgn_nb.native import cache_dir
@@ -123,5 +127,34 @@ def main():
         print(f"\nYosys/ABC LUT-6 mapping ({yosys_version()}): part, LUTs, depth")
         for m, name in ((sm, 'simplified'),):
             for r in synth_report(m, 'generic', timeout=3600): print(f"  {name:<11} {r['part']:<10} {r['luts']:>9,} {r['depth']:>6}  ({r['seconds']:.0f} s)")
+    if a.heads: heads_report()
+
+def heads_report(width=1280, epochs=3):
+    "Every head that exports, on the same small backbone: accuracy, gates, and LUT-6 of the logic and of the counting."
+    import numpy as np, torch
+    from dlgn_nb.datasets import load_dataset
+    from dlgn_nb.models import DLGN
+    from dlgn_nb.heads import HEADS, make_head, NotExportableError
+    from dlgn_nb.train import fit
+    from dlgn_nb.circuit import export_discrete
+    from dlgn_nb.simplify import simplify
+    from dlgn_nb.packed import PackedEvaluator
+    from dlgn_nb.hardware import synth_report
+    ds = load_dataset('mnist5k', 10, seed=0)
+    bits, y = ds.x_test.numpy().reshape(len(ds.y_test), -1).astype(np.uint8), ds.y_test.numpy()
+    params = {'groupsum_codebook': {'code_dim': 64}, 'tree_halving': {'depth': 2}, 'tree_dlgn': {'width': 8}, 'fc': {'hidden': (16,)}}
+    print(f"\nheads that export, 784 -> 2 x {width:,} -> head, {epochs} epochs on mnist5k; LUT-6 (Yosys/ABC) of the simplified circuit")
+    print(f"  {'head':<18} {'accuracy':>8} {'head layers':>11} {'gates':>7} {'logic LUTs':>10} {'depth':>5} {'count LUTs':>10} {'depth':>5}")
+    for name in sorted(HEADS):
+        torch.manual_seed(0)
+        model = DLGN(784, width, 2, make_head(name, width, 10, tau=10.0, **params.get(name, {})))
+        try: model.head.circuit()
+        except NotExportableError: continue
+        fit(model, ds, epochs=epochs, lr=0.05, progress=False)
+        dm = simplify(export_discrete(model, ds.info['preprocessing']))
+        acc = float((PackedEvaluator(dm).predict(bits) == y).mean())
+        r = {x['part']: x for x in synth_report(dm, 'generic', parts=('logic', 'group_sum'))}
+        print(f"  {name:<18} {100 * acc:>7.1f}% {dm.provenance.get('head_layers', 0):>11} {dm.n_gates:>7,} {r['logic']['luts']:>10,} "
+              f"{r['logic']['depth']:>5} {r['group_sum']['luts']:>10,} {r['group_sum']['depth']:>5}", flush=True)
 
 if __name__ == '__main__': main()
