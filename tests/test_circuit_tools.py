@@ -84,3 +84,19 @@ def test_bench_circuit_runs(tmp_path):
                        env={**os.environ, 'DLGN_CACHE': str(tmp_path)})
     assert r.returncode == 0, r.stderr[-3000:]
     assert 'simplified / before' in r.stdout and 'labels identical' in r.stdout
+
+def test_a_broken_version_2_file_is_refused(trained, tmp_path):
+    import json
+    path = trained[3]
+    def edit(name, fn):
+        with np.load(path) as z: arrays = dict(z)
+        fn(arrays); np.savez(tmp_path / name, **arrays)
+        return tmp_path / name
+    def past(a): a['head_outputs'][0] = 10**6
+    user_error(dlgn('infer', edit('past.npz', past), 'mnist5k'), 'head outputs[0] = 1000000 is outside')
+    def v1(a):
+        m = json.loads(bytes(a['meta.json']).decode()); m['version'] = 1
+        a['meta.json'] = np.frombuffer(json.dumps(m).encode(), np.uint8)
+    user_error(dlgn('infer', edit('v1.npz', v1), 'mnist5k'), 'a version 1 file holds the version 2 arrays')
+    def offsets(a): a['head_offsets'][0] = 10**4
+    user_error(dlgn('infer', edit('off.npz', offsets), 'mnist5k'), 'head offsets[0] = 10000 is outside')
