@@ -87,12 +87,13 @@ check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (re
 sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (nbdev-export, nbdev-clean)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
 
-bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference
+bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference, circuit simplification (vs torchlogix)
 	$(BIN)/python tests/bench_training.py
 	$(BIN)/python tests/bench_width.py
 	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py
+	$(BIN)/python tests/bench_circuit.py --synth --heads
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'positive_int', 'positive_float', 'config_from_args', 'cmd_run', 'cmd_sweep', 'cmd_list', 'cmd_plan',
-           'cmd_infer', 'cmd_index', 'cmd_data', 'parser', 'main']
+           'cmd_infer', 'cmd_index', 'cmd_data', 'cmd_simplify', 'cmd_synth', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #1ac127d0
 import argparse, json, sys
@@ -15,8 +15,10 @@ from .config import Profile, PROFILES, data_dir, data_dir_origin
 from .datasets import dataset_status, resolve_dataset, resolution_note
 from .readers import REAL_DATASETS
 from .fetch import fetch
-from .circuit import load_discrete
-from .infer import load_inputs, evaluate_model
+from .circuit import DiscreteModel, load_discrete, save_discrete, prune
+from .simplify import simplify, depth, layer_stats
+from .hardware import TARGETS, YosysError, prove_equivalent, synth_report, yosys_version
+from .infer import ENGINES, load_inputs, evaluate_model
 from .experiments import RunConfig
 from .store import ResultsStore
 from .sweeps import EXECUTORS, run_sweep, SweepError, SweepInterrupted
@@ -121,6 +123,44 @@ def cmd_data(args):
         paths = fetch(n, progress=None)
         print(f"{n}: {len(paths)} file{'s' * (len(paths) != 1)} in place")
 
+# %% ../nbs/12_cli.ipynb #6283d25f
+def _stats_table(before: DiscreteModel, after: DiscreteModel) -> str:
+    "Gates (all, live) and depth per layer, before and after simplification; totals last."
+    b, live, a = layer_stats(before), layer_stats(prune(before)), layer_stats(after)
+    same = len(a) == len(b)
+    rows = [f"{'layer':>5} {'gates':>9} {'live':>9} {'simplified':>11} {'depth':>6} {'after':>6}"]
+    for i, (r, l) in enumerate(zip(b, live)):
+        g, d = (f"{a[i]['gates']:,}", a[i]['depth']) if same else ('-', '-')
+        rows.append(f"{i:>5} {r['gates']:>9,} {l['gates']:>9,} {g:>11} {r['depth']:>6} {d:>6}")
+    rows.append(f"{'all':>5} {before.n_gates:>9,} {prune(before).n_gates:>9,} {after.n_gates:>11,} {depth(before):>6} {depth(after):>6}")
+    if not same: rows.append(f"(simplified: {len(a)} layers of " + ', '.join(f"{r['gates']:,}" for r in a) + " gates)")
+    return '\n'.join(rows)
+
+def cmd_simplify(args):
+    dm = load_discrete(args.model)
+    out = simplify(dm)
+    print(f"{args.model}: {dm.n_inputs} inputs, {len(dm.layers)} layers, Group-Sum {dm.n_classes} x {dm.group_size}")
+    print(_stats_table(dm, out))
+    offsets = out.head()[2]
+    if offsets.any(): print(f"constant outputs folded into the counts: {', '.join(f'class {c} +{v}' for c, v in enumerate(offsets) if v)}")
+    print(f"wrote {save_discrete(out, args.output)} (format version {1 if out.plain else 2})")
+    if args.prove:
+        try: r = prove_equivalent(dm, out, timeout=args.timeout)
+        except YosysError as e: sys.exit(f"dlgn: error: {e}")
+        if not r['equivalent']: sys.exit(f"dlgn: error: the simplified circuit is NOT equivalent to {args.model} (Yosys/ABC found an input "
+                                         f"on which the counts differ){'' if r['counterexample'] is None else ': ' + ''.join(map(str, r['counterexample']))}")
+        print(f"proved equivalent by Yosys/ABC in {r['seconds']:.1f} s: the same counts on all 2^{dm.n_inputs} inputs")
+
+def cmd_synth(args):
+    dm = load_discrete(args.model)
+    print(f"{args.model}: {dm.n_gates:,} gates, depth {depth(dm)}, Group-Sum {dm.n_classes} x {dm.group_size}")
+    print(f"{'target':<8} {'part':<10} {'LUTs':>9} {'cells':>9} {'depth':>6}")
+    for target in (TARGETS if args.target == 'all' else [args.target]):
+        try: rows = synth_report(dm, target, timeout=args.timeout)
+        except YosysError as e: sys.exit(f"dlgn: error: {e}")
+        for r in rows: print(f"{target:<8} {r['part']:<10} {r['luts']:>9,} {r['cells']:>9,} {r['depth']:>6}", flush=True)
+    print(f"({yosys_version()}; LUTs: 6-input for generic and xilinx, 4-input for ice40; depth: cells on the longest path)")
+
 # %% ../nbs/12_cli.ipynb #8db98cb3
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='dlgn', description='Differentiable logic gate networks: runs, sweeps, figures, inference, data')
@@ -160,12 +200,23 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser('infer', help='accuracy and throughput of a discrete model file on data')
     i.add_argument('model', help='discrete model file (.npz, from `dlgn run --save-model` or circuit.save_discrete)')
     i.add_argument('data', help="an .npz file with labels 'y' and raw inputs 'x' or input bits 'bits', or a dataset name")
-    i.add_argument('--engine', default='numpy', choices=('numpy', 'c', 'torch'))
+    i.add_argument('--engine', default='numpy', choices=ENGINES)
     i.add_argument('--threads', type=positive_int, default=1)
     i.add_argument('--classes', type=positive_int, default=None, help="number of classes (default: the model's)")
     i.add_argument('--data-seed', type=int, default=None, help="class subset and split seed (default: the model's)")
     i.add_argument('--split', default='test', choices=('train', 'val', 'test'))
     i.set_defaults(fn=cmd_infer)
+    sp = sub.add_parser('simplify', help='simplify a model file (same counts, fewer gates); --prove: formally, with Yosys/ABC')
+    sp.add_argument('model', help='discrete model file (.npz)')
+    sp.add_argument('-o', '--output', required=True, help='where to write the simplified model file (.npz)')
+    sp.add_argument('--prove', action='store_true', help='prove the simplified circuit equivalent with Yosys/ABC')
+    sp.add_argument('--timeout', type=positive_float, default=1800, help='seconds allowed for the proof')
+    sp.set_defaults(fn=cmd_simplify)
+    sy = sub.add_parser('synth', help='FPGA resources of a model file (Yosys/ABC): LUTs and depth of the circuit, its logic, its Group-Sum')
+    sy.add_argument('model', help='discrete model file (.npz)')
+    sy.add_argument('--target', default='generic', choices=(*TARGETS, 'all'), help='generic LUT-6 mapping, Xilinx 7-series, iCE40, or all')
+    sy.add_argument('--timeout', type=positive_float, default=1800, help='seconds allowed per Yosys run')
+    sy.set_defaults(fn=cmd_synth)
     d = sub.add_parser('data', help='list the datasets, or fetch their files')
     d.add_argument('action', choices=('list', 'fetch'))
     d.add_argument('names', nargs='*', help="datasets to fetch, or 'all'")

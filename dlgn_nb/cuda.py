@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CUDA_SOURCE', 'EMULATION_SHIM', 'MAX_GRID', 'MAX_BLOCK_THREADS', 'kernel_signatures', 'emulation_source', 'Kernels',
-           'EmulatedKernels', 'PyCudaKernels', 'pycuda_available', 'kernels_for', 'tile_launch', 'reverse_index',
-           'cached_reverse_index', 'kernel_forward', 'kernel_backward', 'KernelLogicFunction', 'supports', 'pack_bits',
-           'unpack_bits', 'packed_forward', 'group_counts', 'packed_counts', 'nvcc_report']
+           'EmulatedKernels', 'PyCudaKernels', 'pycuda_available', 'kernels_for', 'tile_launch', 'kernel_forward',
+           'kernel_backward', 'KernelLogicFunction', 'supports', 'pack_bits', 'unpack_bits', 'packed_forward',
+           'group_counts', 'packed_counts', 'nvcc_report']
 
 # %% ../nbs/02_cuda.ipynb #4e390172
 import ctypes, math, re, shutil, subprocess, tempfile
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .native import load_library, find_compiler
+from .wiring import cached_reverse_index
 
 # %% ../nbs/02_cuda.ipynb #57ab0bd0
 CUDA_SOURCE = r'''
@@ -271,28 +272,6 @@ def tile_launch(n_rows: int, n_cols: int, threads: int = 256):
     bx = min(threads, 32 * max(1, math.ceil(n_cols / 32)))
     by = max(1, threads // bx)
     return (math.ceil(n_rows / by), math.ceil(n_cols / bx)), (bx, by)
-
-# %% ../nbs/02_cuda.ipynb #cca01b62
-def reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int):
-    "CSR reverse index of pins `a`, `b` over `n_in` inputs: `(rev_start int64 [n_in+1], rev int32 [2n])`."
-    n = a.numel()
-    if 2 * n >= 2**31: raise ValueError(f"{n} gates per layer exceed the int32 reverse index")
-    keys = torch.cat([a, b])
-    j = torch.arange(n, device=a.device)
-    entries = torch.cat([2 * j, 2 * j + 1])
-    rev = entries[torch.argsort(keys, stable=True)].to(torch.int32)
-    rev_start = torch.zeros(n_in + 1, dtype=torch.int64, device=a.device)
-    rev_start[1:] = torch.bincount(keys, minlength=n_in).cumsum(0)
-    return rev_start, rev
-
-def cached_reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int):
-    "`reverse_index`, cached on `a` until `a` or `b` change."
-    key = (a._version, b._version, b.data_ptr(), n_in)
-    cached = getattr(a, '_dlgn_reverse', None)
-    if cached is None or cached[0] != key:
-        cached = (key, reverse_index(a, b, n_in))
-        a._dlgn_reverse = cached
-    return cached[1]
 
 # %% ../nbs/02_cuda.ipynb #348dfd00
 def kernel_forward(K: Kernels, x, coef, a, b):

@@ -18,35 +18,62 @@ _RANK = np.argsort(TYPE_ORDER)           # gates.TYPE_ORDER: b only | both pins 
 
 @dataclass
 class LayerPlan:
-    a: np.ndarray          # int64 pins, gates sorted by type
+    a: np.ndarray          # int64 rows of the arena read by pin a, gates sorted by type
     b: np.ndarray
     gate: np.ndarray       # uint8
     runs: list             # [(gate id, start, stop)]
     a_range: tuple         # gates [start, stop) that read pin a
     b_range: tuple         # gates [start, stop) that read pin b
+    out: int = 0           # the arena row of the layer's first output
 
 @dataclass
 class Plan:
     n_inputs: int
     layers: list
-    out_rows: np.ndarray   # rows of the last layer read by the head, class by class
+    out_rows: np.ndarray   # arena rows the head counts, class by class, `group_size` per class
     n_classes: int
-    group_size: int
+    group_size: int        # rows per class: the model's outputs, then a ONE row per unit of offset, then ZERO rows
+    n_rows: int = 0        # rows of the arena: the inputs, ZERO, ONE, then the layers' blocks (reused once dead)
+    width: int = 0         # the widest layer
 
 def _span(idx) -> tuple: return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
 
+def _blocks(dm: DiscreteModel, base: int) -> list:
+    "Each layer's first arena row: blocks of the widest layer's size, a block reused once no later layer (or the head) reads it."
+    s, pins, n = dm.starts(), dm.signal_pins(), len(dm.layers)
+    layer_of = np.searchsorted(s, np.arange(s[-1]), side='right') - 1           # -1: an input
+    last = np.full(n, -1)
+    for i, (a, b) in enumerate(pins):
+        for p in (a, b): last[np.unique(layer_of[p][layer_of[p] >= 0])] = i
+    last[np.unique(layer_of[dm.head()[0]][layer_of[dm.head()[0]] >= 0])] = n
+    width, free_after, out = max(len(l[2]) for l in dm.layers), [], []
+    for i in range(n):
+        slot = next((k for k, f in enumerate(free_after) if f < i), len(free_after))
+        if slot == len(free_after): free_after.append(0)
+        free_after[slot] = last[i]; out.append(base + slot * width)
+    return out
+
 def plan(dm: DiscreteModel) -> Plan:
-    "Prune `dm` and sort every layer's gates by type for the packed evaluators."
+    "Prune `dm`, sort every layer's gates by type, and place every signal in a row of one arena, for the packed evaluators."
     dm = prune(dm)
-    layers, renumber = [], np.arange(dm.n_inputs)
-    for a, b, g in dm.layers:
+    zero, one = dm.n_inputs, dm.n_inputs + 1
+    outs = _blocks(dm, dm.n_inputs + 2)
+    row = np.arange(dm.starts()[-1])                     # signal -> arena row
+    layers = []
+    for (a, b), (_, _, g), lo, out in zip(dm.signal_pins(), dm.layers, dm.starts(), outs):
         order = np.argsort(_RANK[g], kind='stable')
-        a, b, g = renumber[a][order].astype(np.int64), renumber[b][order].astype(np.int64), g[order]
-        renumber = np.empty(len(g), np.int64); renumber[order] = np.arange(len(g))
+        a, b, g = row[a][order], row[b][order], g[order]
+        row[lo + order] = out + np.arange(len(g))
         bounds = np.flatnonzero(np.diff(g.astype(np.int16))) + 1
         runs = [(int(g[s]), int(s), int(e)) for s, e in zip(np.r_[0, bounds], np.r_[bounds, len(g)])]
-        layers.append(LayerPlan(a, b, g, runs, _span(np.flatnonzero(USES_A[g])), _span(np.flatnonzero(USES_B[g]))))
-    return Plan(dm.n_inputs, layers, renumber[: dm.n_classes * dm.group_size], dm.n_classes, dm.group_size)
+        layers.append(LayerPlan(a, b, g, runs, _span(np.flatnonzero(USES_A[g])), _span(np.flatnonzero(USES_B[g])), out))
+    outputs, sizes, offsets = dm.head()
+    m = max(1, int((sizes + offsets).max()))
+    per_class, start = [], 0
+    for size, offset in zip(sizes, offsets):
+        per_class.append(np.r_[row[outputs[start:start + size]], np.full(offset, one), np.full(m - size - offset, zero)]); start += size
+    width = max(len(l[2]) for l in dm.layers)
+    return Plan(dm.n_inputs, layers, np.concatenate(per_class).astype(np.int64), dm.n_classes, m, max(outs) + width, width)
 
 # %% ../nbs/09a_packed.ipynb #6b458bca
 ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -145,16 +172,19 @@ class PackedEvaluator:
         self.dm, self.plan, self.chunk_words, self._scratch = dm, plan(dm), chunk_words, {}
 
     def _buffers(self, words: int):
-        "Scratch arrays for chunks of `words` words, allocated once: fresh large arrays cost a page fault per 4 KiB."
+        "The arena and two gather buffers for chunks of `words` words, allocated once: fresh large arrays cost a page fault per 4 KiB."
         if words not in self._scratch:
-            n = max(len(lp.gate) for lp in self.plan.layers)
-            self._scratch[words] = [np.empty((n, words), np.uint64) for _ in range(4)]
+            P = self.plan
+            arena = np.empty((P.n_rows, words), np.uint64)
+            arena[P.n_inputs], arena[P.n_inputs + 1] = 0, ONES          # the ZERO and ONE rows
+            self._scratch[words] = [arena] + [np.empty((P.width, words), np.uint64) for _ in range(2)]
         return self._scratch[words]
 
     def _planes(self, X: np.ndarray) -> np.ndarray:
-        Y0, Y1, bufA, bufB = self._buffers(X.shape[1])
-        for i, lp in enumerate(self.plan.layers): X = _eval_layer(lp, X, (Y0, Y1)[i % 2], bufA, bufB)
-        rows = np.take(X, self.plan.out_rows, axis=0).reshape(self.plan.n_classes, self.plan.group_size, -1)
+        arena, bufA, bufB = self._buffers(X.shape[1])
+        arena[:len(X)] = X
+        for lp in self.plan.layers: _eval_layer(lp, arena, arena[lp.out:], bufA, bufB)
+        rows = np.take(arena, self.plan.out_rows, axis=0).reshape(self.plan.n_classes, self.plan.group_size, -1)
         return bitsliced_sum(rows)
 
     def _chunks(self, bits):

@@ -127,6 +127,33 @@ def correctness(report, device='cuda'):
         good = torch.equal(got, expected); ok &= good
         report.append(dict(check='packed', batch=batch, ok=bool(good)))
         print(f"packed network batch={batch}: {'exact' if good else 'MISMATCH'}", flush=True)
+    ok &= engine_from_file(report, device)
+    return ok
+
+def engine_from_file(report, device='cuda') -> bool:
+    "`infer` engine 'cuda' (KernelEvaluator) from model files, plain and simplified, with a head of its own, against the numpy engine."
+    import tempfile
+    import numpy as np
+    from dlgn_nb.circuit import random_discrete, save_discrete, load_discrete, export_discrete
+    from dlgn_nb.simplify import simplify
+    from dlgn_nb.packed import PackedEvaluator
+    from dlgn_nb.infer import KernelEvaluator
+    from dlgn_nb.models import DLGN
+    from dlgn_nb.heads import make_head
+    torch.manual_seed(0)
+    models = {'random 784 -> 3 x 3000': random_discrete(784, [3000] * 3, 10, seed=5),
+              'tree_dlgn head': export_discrete(DLGN(784, 2000, 2, make_head('tree_dlgn', 2000, 10, tau=3.0, width=8)))}
+    models.update({f'{k}, simplified': simplify(v) for k, v in list(models.items())})
+    ok, d = True, tempfile.mkdtemp()
+    for i, (name, dm) in enumerate(models.items()):
+        dm = load_discrete(save_discrete(dm, f'{d}/m{i}.npz'))
+        for batch in ((1, 1000, 70001) if device == 'cuda' else (1, 77)):
+            x = np.random.default_rng(batch).integers(0, 2, (batch, 784), dtype=np.uint8)
+            good = np.array_equal(KernelEvaluator(dm, device, chunk=2**15).counts(x), PackedEvaluator(dm).counts(x))
+            ok &= good
+            report.append(dict(check='engine', model=name, batch=batch, ok=bool(good)))
+            print(f"engine '{'cuda' if device == 'cuda' else 'cuda (emulated)'}' from a model file, {name}, batch={batch}: "
+                  f"{'exact' if good else 'MISMATCH'}", flush=True)
     return ok
 
 def time_cuda(fn, warmup=3, reps=20):
@@ -170,7 +197,8 @@ def speed(report, batches, width, depth):
     return rows
 
 def kernels(report, batch, width, ceiling):
-    from dlgn_nb.cuda import kernels_for, kernel_forward, kernel_backward, cached_reverse_index, tile_launch
+    from dlgn_nb.cuda import kernels_for, kernel_forward, kernel_backward, tile_launch
+    from dlgn_nb.wiring import cached_reverse_index
     from dlgn_nb.logic import make_wiring, TorchLogicFunction
     from dlgn_nb.gates import gate_coefficients
     g = torch.Generator().manual_seed(0)
