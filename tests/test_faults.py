@@ -108,10 +108,10 @@ def test_concurrent_sweeps_on_one_folder_share_the_grid(tmp_path):
 def test_claim_of_a_crashed_sweep_is_taken_over(tmp_path):
     store = ResultsStore(tmp_path)
     cfg = tiny(0)
-    dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True).stdout.strip()
-    path = store.claim(cfg).path; path.parent.mkdir(parents=True)
-    import socket
-    path.write_text(json.dumps({'pid': int(dead), 'host': socket.gethostname(), 'since': 0, 'token': 'x'}))
+    path = store.claim(cfg).path
+    subprocess.run([sys.executable, '-c', f'import os; from dlgn_nb.files import Claim; assert Claim({str(path)!r}).acquire(); os._exit(0)'],
+                   check=True)                                            # a sweep that dies holding the claim
+    assert path.exists()
     r = run_sweep([cfg], store, progress=False, poll=0.1)
     assert r.trained == 1 and not path.exists()
 
@@ -138,3 +138,124 @@ def test_corrupt_record_is_set_aside_with_a_warning(tmp_path):
         assert store.load(cfg) is None
     assert 'not a valid record (not JSON' in str(w[0].message)
     assert store.path(cfg).with_suffix('.json.invalid').exists()
+
+# === Issue 22: claims that survive clocks, containers and races ===========================================================
+# Each test is named after the row of the issue's table (or the wording defect) it reproduces.
+import shutil, socket, textwrap
+from dlgn_nb.files import Claim
+
+def _unshare_works() -> bool:
+    return bool(shutil.which('unshare')) and subprocess.run(['unshare', '-rm', 'true'], capture_output=True).returncode == 0
+UNSHARE = _unshare_works()
+needs_unshare = pytest.mark.skipif(not UNSHARE, reason='unshare -r is not allowed here (no unprivileged user namespaces)')
+
+def py(code: str, *args, namespace: str | None = None, timeout=60) -> subprocess.CompletedProcess:
+    "Run Python `code` in a fresh process (inside `unshare`, after the shell line `namespace`, where given)."
+    cmd = [sys.executable, '-c', textwrap.dedent(code), *map(str, args)]
+    if namespace: cmd = ['unshare', '-rm', 'sh', '-c', f'{namespace} && "$@"; exit $?', 'sh', *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+def _claim_file(path, **fields):
+    "A claim file as another process would have written it (this process's identity, overridden by `fields`)."
+    from dlgn_nb.files import _identity
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**_identity(), 'since': time.time(), 'lease_s': 120.0, 'token': os.urandom(8).hex(), **fields}))
+    return path
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(['true']); p.wait(); return p.pid
+
+def test_row11_claim_with_a_future_mtime_is_taken_over_after_its_lease(tmp_path):
+    path = _claim_file(tmp_path / 'r.claim', host='another-node', lease_s=1.0)
+    soon = time.time() + 3600; os.utime(path, (soon, soon))              # a skewed clock, NFS, or copied timestamps
+    c = Claim(path, lease_s=1.0)
+    assert not c.acquire()                                                # nothing known yet: it may be alive
+    deadline = time.time() + 10
+    while not c.acquire():
+        assert time.time() < deadline, 'a claim with a future mtime is never stale'
+        time.sleep(0.2)
+
+def test_row11_renewed_claim_is_not_stale_to_a_successor_whose_clock_runs_ahead(tmp_path, monkeypatch):
+    holder = Claim(tmp_path / 'r.claim', lease_s=5.0); assert holder.acquire()
+    real = time.time
+    monkeypatch.setattr(time, 'time', lambda: real() + 1000)              # the successor's clock is 1000 s ahead
+    successor = Claim(holder.path, lease_s=5.0)
+    for _ in range(10):
+        assert not successor.acquire(), 'a live claim was taken over because of a clock difference'
+        holder.refresh(); time.sleep(0.05)
+    monkeypatch.undo(); assert holder.held()
+
+def test_row12_full_disk_at_claim_creation_leaves_no_empty_claim(tmp_path):
+    if not UNSHARE: pytest.skip('unshare -r is not allowed here: no private tmpfs to fill')
+    disk = tmp_path / 'disk'; disk.mkdir()
+    r = py('''
+        import os, sys
+        from pathlib import Path
+        from dlgn_nb.files import Claim
+        d = Path(sys.argv[1]); (d / 'claims').mkdir()
+        fd = os.open(d / 'fill', os.O_CREAT | os.O_WRONLY)               # fill the 64 KiB file system
+        try:
+            while True: os.write(fd, b'x' * 4096)
+        except OSError: os.close(fd)
+        try: print('acquired', Claim(d / 'claims' / 'run.claim').acquire())
+        except OSError as e: print('error:', e)
+        print('left:', sorted(os.listdir(d / 'claims')))''', disk, namespace=f'mount -t tmpfs -o size=64k tmpfs {disk}')
+    assert r.returncode == 0, r.stderr
+    assert 'No space left on device' in r.stdout and 'run.claim' in r.stdout.split('left:')[0], r.stdout    # the error names the file
+    assert r.stdout.strip().endswith('left: []'), r.stdout                                                    # no 0-byte claim
+
+def test_row12_empty_claim_file_does_not_make_the_next_run_wait(tmp_path):
+    path = tmp_path / 'r.claim'; path.write_text('')                      # as a full disk left it, 30 s ago
+    old = time.time() - 30; os.utime(path, (old, old))
+    t = time.time(); assert Claim(path).acquire(); assert time.time() - t < 2
+
+def test_row13_taking_over_a_stale_claim_has_one_winner_every_round(tmp_path):
+    code = '''
+        import json, multiprocessing as mp, os, sys, uuid
+        from pathlib import Path
+        from dlgn_nb.files import Claim, _identity
+        n, rounds, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+        path = folder / 'run.claim'
+        def contender(go, results):
+            for _ in range(rounds):
+                go.wait(); results.put(Claim(path).acquire()); go.wait()
+        if __name__ == '__main__':
+            pid = os.fork()
+            if pid == 0: os._exit(0)
+            os.waitpid(pid, 0)                                           # a pid of this host that no longer runs
+            ctx = mp.get_context('fork'); go, results = ctx.Barrier(n + 1), ctx.Queue()
+            procs = [ctx.Process(target=contender, args=(go, results)) for _ in range(n)]
+            for p in procs: p.start()
+            bad = []
+            for r in range(rounds):
+                for f in folder.iterdir(): f.unlink()
+                path.write_text(json.dumps({**_identity(), 'pid': pid, 'started': '', 'since': 0, 'token': uuid.uuid4().hex}))
+                go.wait(); wins = sum(results.get() for _ in range(n)); go.wait()
+                if wins != 1: bad.append(wins)
+            for p in procs: p.join()
+            print(len(bad), bad[:10])'''
+    for n, rounds in ((2, 500), (4, 300)):
+        folder = tmp_path / f'n{n}'; folder.mkdir()
+        r = py(code, n, rounds, folder, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stdout.startswith('0 '), f'{n} successors: rounds without exactly one winner: {r.stdout}'
+
+def test_row14_claim_of_another_pid_namespace_with_the_same_host_name_is_not_taken(tmp_path):
+    path = _claim_file(tmp_path / 'r.claim', pid=_dead_pid(), pid_ns='pid:[4026532999]')   # its pid means nothing here
+    assert not Claim(path).acquire()
+
+@needs_unshare
+def test_row14_live_claim_of_a_container_sharing_the_host_name_is_not_taken(tmp_path):
+    free = next(p for p in range(30000, 32000) if not Path(f'/proc/{p}').exists())  # a pid no process outside has
+    holder = subprocess.Popen(['unshare', '-rpf', '--mount-proc', 'sh', '-c', f'echo {free - 1} > /proc/sys/kernel/ns_last_pid && "$@"; exit $?',
+                               'sh', sys.executable, '-c', textwrap.dedent('''
+        import sys, time
+        from dlgn_nb.files import Claim
+        c = Claim(sys.argv[1]); assert c.acquire(); print(c.owner()['pid'], flush=True); time.sleep(60)'''), str(tmp_path / 'r.claim')],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        inner = holder.stdout.readline().strip()
+        assert inner == str(free), (inner, holder.stderr.read() if holder.poll() is not None else '')
+        assert not Path(f'/proc/{free}').exists()                         # seen from here, that pid is dead
+        assert not Claim(tmp_path / 'r.claim').acquire(), 'a live claim of a container was taken over'
+    finally: holder.kill(); holder.wait()
