@@ -259,3 +259,29 @@ def test_row14_live_claim_of_a_container_sharing_the_host_name_is_not_taken(tmp_
         assert not Path(f'/proc/{free}').exists()                         # seen from here, that pid is dead
         assert not Claim(tmp_path / 'r.claim').acquire(), 'a live claim of a container was taken over'
     finally: holder.kill(); holder.wait()
+
+# === Issue 22: bounded memory for anything read from outside ==============================================================
+
+def _peak_mb(code: str, *args) -> tuple:
+    "Run `code` in a fresh process; (its stdout, how many MB its peak resident memory grew while the code ran)."
+    r = py('''
+        import resource, sys
+        from dlgn_nb import readers, circuit, cli                     # imported first: their memory is not the code's
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+        ''' + textwrap.indent(textwrap.dedent(code), ' ' * 12) + '''
+        except Exception as e: print(f'{type(e).__name__}: {e}')
+        print('peak', (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)''', *args, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.rsplit('peak', 1)[0], float(r.stdout.rsplit('peak', 1)[1])
+
+def test_row16_idx_file_with_more_data_than_its_header_is_refused_without_decompressing_it(tmp_path):
+    import gzip, zlib
+    path = tmp_path / 'train-images-idx3-ubyte.gz'
+    with gzip.open(path, 'wb', compresslevel=1) as f:                   # the header says 100 images, the stream holds 300 MB
+        f.write(bytes([0, 0, 8, 3]) + b''.join(d.to_bytes(4, 'big') for d in (100, 28, 28)))
+        for _ in range(300): f.write(bytes(2**20))
+    assert path.stat().st_size < 2 * 2**20
+    out, grew = _peak_mb('readers.read_idx(sys.argv[1])', path)
+    assert 'more data than its header declares for shape (100, 28, 28)' in out, out
+    assert grew < 50, f'reading a {path.stat().st_size:,}-byte file took {grew:.0f} MB more'

@@ -221,3 +221,48 @@ def test_unexpected_error_prints_one_line_and_debug_shows_the_traceback(tmp_path
     user_error(r, 'unreadable or truncated discrete model file')
     r = dlgn('--debug', 'infer', tmp_path / 'nothere.npz', 'synthetic')
     assert 'Traceback' in r.stderr
+
+# === Issue 22: nothing silently wrong, round 3 ============================================================================
+# Each test is named after the row of the issue's table (or the wording defect) it reproduces.
+import io, tarfile
+from conftest import cli
+
+def _idx_dataset(root, name='mnist', size=28, test_size=None, n=60):
+    from dlgn_nb.readers import IDX_FILES, write_idx
+    (root / name).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for f, s in zip(IDX_FILES, (size, None, test_size or size, None)):
+        write_idx(root / name / f, rng.integers(0, 256, (n, s, s), dtype=np.uint8) if s else (np.arange(n) % 10).astype(np.uint8))
+    return root
+
+SMALL_RUN = ['--set', 'n_classes=10', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1']
+
+@pytest.mark.parametrize('train,test', [(20, 20), (28, 20)], ids=['20x20', 'mixed'])
+def test_row4_mnist_files_of_another_image_size_are_refused_before_training(tmp_path, train, test):
+    data = _idx_dataset(tmp_path / 'data', size=train, test_size=test)
+    r = cli('run', '--set', 'dataset=mnist', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': data})
+    user_error(r, f"holds items of shape ({test}, {test}), but this dataset's are (28, 28): not its file")
+    assert not [p for p in (tmp_path / 'r').glob('*.json') if not p.name.endswith('.failed.json')], 'a record was stored for data that is not MNIST'
+
+def _cifar_archive(path, extra):
+    "A CIFAR-10 archive with its declared members, plus `extra` members [(name, batch)]."
+    from dlgn_nb.readers import write_cifar
+    rng = np.random.default_rng(0)
+    batch = lambda n: (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.arange(n) % 10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_cifar(path, 'cifar10', {'data_batch_1': batch(30), 'test_batch': batch(20)})
+    with tarfile.open(path) as src: blobs = {m.name: src.extractfile(m).read() for m in src.getmembers()}
+    with tarfile.open(path, 'w:gz') as tar:
+        for name, blob in [*blobs.items(), *((name, blobs[copy_of]) for name, copy_of in extra)]:
+            m = tarfile.TarInfo(name); m.size = len(blob); tar.addfile(m, io.BytesIO(blob))
+
+@pytest.mark.parametrize('extra', [[('cifar-10-batches-py/test_batch', 'cifar-10-batches-py/test_batch')],
+                                   [('other/test_batch', 'cifar-10-batches-py/test_batch'), ('other/data_batch_1', 'cifar-10-batches-py/data_batch_1')]],
+                         ids=['duplicated_member', 'other_folder'])
+def test_row5_cifar_archive_with_extra_batches_does_not_double_a_split(tmp_path, extra):
+    from dlgn_nb.readers import read_cifar, DataFilesError
+    archive = tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive, extra)
+    with pytest.raises(DataFilesError, match='appears twice|unexpected member'): read_cifar(archive)
+    r = cli('run', '--set', 'dataset=cifar10', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': tmp_path / 'data'})
+    user_error(r, str(archive))
