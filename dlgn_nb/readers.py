@@ -6,8 +6,8 @@
 __all__ = ['IDX_TYPES', 'IDX_MAX_BYTES', 'CIFAR_MEMBERS', 'IMAGENET32_MAX_ROWS', 'REAL_DATASETS', 'IDX_FILES', 'MNIST_SPEC',
            'QMNIST_FILES', 'EMNIST_ZIP', 'EMNIST_CLASSES', 'COMBINED_CLASSES', 'RGB_PREP', 'IMAGENET32_CLASSES',
            'CIFAR_FILES', 'RGB_SPEC', 'DataFilesError', 'dataset_file', 'read_idx', 'write_idx', 'SafeUnpickler',
-           'read_cifar', 'write_cifar', 'npy_header', 'imagenet32_labels', 'read_imagenet32_file', 'read_imagenet32',
-           'write_imagenet32_file', 'read_emnist', 'load_combined', 'load_imagenet32']
+           'read_cifar', 'write_cifar', 'npy_header', 'npz_header', 'imagenet32_labels', 'read_imagenet32_file',
+           'read_imagenet32', 'write_imagenet32_file', 'read_emnist', 'load_combined', 'load_imagenet32']
 
 # %% ../nbs/06a_readers.ipynb #8400a2d2
 import gzip, io, json, math, os, pickle, tarfile, zipfile, zlib
@@ -153,6 +153,10 @@ def npy_header(f, where) -> tuple:
     if fortran: raise ValueError(f"{where}: Fortran-ordered arrays are not supported")
     if dtype.hasobject: raise ValueError(f"{where}: holds Python objects ({dtype}), which would have to be unpickled; this file is refused")
     return shape, dtype
+
+def npz_header(z, name: str, where) -> tuple:
+    "`(shape, dtype)` of array `name` in the open npz archive `z` (an `np.load` result), from its header alone."
+    with z.zip.open(f'{name}.npy') as f: return npy_header(f, f'{where}: {name}')
 
 def _npy_stream(zf: zipfile.ZipFile, member: str):
     "Open `member` (.npy) of an npz archive as a stream: `(file, shape, dtype)` after its header."
