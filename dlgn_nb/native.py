@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['CACHE_MAX_BYTES', 'CACHE_MAX_DAYS', 'DEFAULT_FLAGS', 'COMPILE_TIMEOUT_S', 'ANNOUNCE_BYTES', 'CompileError',
-           'cache_dir', 'find_compiler', 'library_key', 'prune_cache', 'build_library', 'load_library', 'ptr',
-           'keep_freed_memory']
+           'cache_dir', 'find_compiler', 'library_key', 'prune_cache', 'private_cache_dir', 'build_library',
+           'load_library', 'ptr', 'keep_freed_memory']
 
 # %% ../nbs/00a_native.ipynb #11416332
 import ctypes, hashlib, os, platform, shlex, shutil, signal, subprocess, sys, tempfile, time, warnings
@@ -89,6 +89,12 @@ def _check_private(path: Path):
         raise CompileError(f"refusing to use {path}: it is writable by other users (mode {oct(st.st_mode & 0o777)}) or owned "
                            f"by another; set DLGN_CACHE to a folder only you can write")
 
+def private_cache_dir() -> Path:
+    "`cache_dir()` if only this user can write it (see above), else a `CompileError` that says why."
+    cache = cache_dir()
+    _check_private(cache)
+    return cache
+
 def _compile(cmd: list, name: str, timeout: float) -> subprocess.CompletedProcess:
     "Run the compiler `cmd` in its own process group, ended as a whole after `timeout` seconds."
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -103,8 +109,7 @@ def build_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: st
     if lang not in ('c', 'c++'): raise ValueError(f"lang must be 'c' or 'c++', got {lang!r}")
     cc = find_compiler(lang)
     if cc is None: raise _no_compiler(lang)
-    flags, cache = tuple(flags), cache_dir()
-    _check_private(cache)
+    flags, cache = tuple(flags), private_cache_dir()
     path = cache/f'{name}-{library_key(source, flags, cc)}.so'
     stamp = path.with_name(path.name + '.sha256')
     if path.exists():
