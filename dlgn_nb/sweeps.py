@@ -191,7 +191,7 @@ class ProcessExecutor:
             else: _, p, conn, _ = self.procs.pop(h); p.join(); conn.close()
 
 # %% ../nbs/10b_sweeps.ipynb #c3b56448
-REPLACE_AFTER_S = 10.0
+REPLACE_AFTER_S = 5.0
 
 class NoWorkers(RuntimeError):
     "A Dask cluster that has had no workers for `no_worker_timeout` seconds."
@@ -208,8 +208,9 @@ class DaskExecutor:
         with dask.config.set({'distributed.scheduler.allowed-failures': allowed_failures}):
             if scheduler: self.client = Client(scheduler, timeout=30)
             else:
-                self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                            host='127.0.0.1', dashboard_address=None)
+                try: self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
+                                                 host='127.0.0.1', dashboard_address=None)
+                except RuntimeError as e: raise NoWorkers(f"the local Dask cluster could not start its {self.n_workers} workers ({e})") from None
                 self.client = Client(self.cluster)
         self.futures, self.tries, self.no_workers_since, self.replaced_at, self.replaced = {}, {}, None, 0.0, 0
 

@@ -285,3 +285,69 @@ def test_row16_idx_file_with_more_data_than_its_header_is_refused_without_decomp
     out, grew = _peak_mb('readers.read_idx(sys.argv[1])', path)
     assert 'more data than its header declares for shape (100, 28, 28)' in out, out
     assert grew < 50, f'reading a {path.stat().st_size:,}-byte file took {grew:.0f} MB more'
+
+# === Issue 22: timeouts that are real =====================================================================================
+
+def _worker_processes() -> list:
+    "This process's Dask worker processes (children started by multiprocessing's spawn), living ones only."
+    import psutil
+    out = []
+    for p in psutil.Process().children():
+        try: cmd = ' '.join(p.cmdline()) if p.status() != psutil.STATUS_ZOMBIE else ''
+        except psutil.Error: continue
+        if 'spawn_main' in cmd and 'resource_tracker' not in cmd: out.append(p)
+    return out
+
+def test_dask_sweep_whose_workers_are_killed_over_and_over_ends_soon_after_the_kills_stop(tmp_path):
+    import psutil, random
+    env = {**os.environ, 'DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES': '2'}
+    bin_ = Path(sys.executable).parent
+    sched = subprocess.Popen([str(bin_ / 'dask'), 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard',
+                              '--scheduler-file', str(tmp_path / 's.json')], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nannies = []
+    try:
+        wait_for(lambda: (tmp_path / 's.json').exists(), 60, 'the scheduler')
+        addr = json.loads((tmp_path / 's.json').read_text())['address']
+        nannies = [subprocess.Popen([str(bin_ / 'dask'), 'worker', addr, '--nthreads', '1', '--no-dashboard'], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        grid = [tiny(s, width=128, epochs=300, samples_per_class=60) for s in range(8)]         # a few seconds each
+        store, outcome = ResultsStore(tmp_path / 'r'), {}
+        def sweep():
+            try: outcome['report'] = run_sweep(grid, store, executor='dask', scheduler=addr, progress=False, no_worker_timeout=10, poll=0.5)
+            except Exception as e: outcome['error'] = e
+        t = threading.Thread(target=sweep, daemon=True); t.start()
+        wait_for(lambda: list((tmp_path / 'r' / 'claims').glob('*.claim')), 90, 'the first runs to start')
+        kills, start = 0, time.time()
+        while time.time() - start < 12:                                  # a node being pre-empted: dozens of kills
+            workers = [c for n in nannies for c in psutil.Process(n.pid).children()]
+            if workers:
+                try: random.choice(workers).kill(); kills += 1
+                except psutil.Error: pass
+            time.sleep(1.5)
+        for n in nannies: n.kill()                                       # and at last the node is gone: no worker process left
+        last = time.time()
+        t.join(40)
+        assert not t.is_alive(), f'the sweep still runs 40 s after the last of {kills} kills, with no worker left'
+        assert isinstance(outcome.get('error'), SweepError), outcome                              # failed, naming the runs
+        failed, stored = outcome['error'].report.failed, {c.hash for c in grid if store.load(c) is not None}
+        assert set(failed) | stored == {c.hash for c in grid} and not set(failed) & stored, (failed, stored)   # every run accounted for
+        assert any(v.startswith('NoWorkers: the Dask cluster has had no workers for 10 s') for v in failed.values()), failed
+        print(f'{kills} kills; the sweep ended {time.time() - last:.1f} s after the last; {len(stored)} stored, {len(failed)} failed: '
+              f'{sorted(set(v.split(":")[0] for v in failed.values()))}')
+    finally:
+        for p in nannies + [sched]: p.kill(); p.wait()
+
+def test_local_dask_cluster_left_without_workers_gets_fresh_ones(tmp_path):
+    from dlgn_nb.sweeps import DaskExecutor
+    ex = DaskExecutor(workers=1)
+    try:
+        async def give_up(cluster):                                      # its nanny's restarts were killed: it gives up, as they do
+            for name, nanny in list(cluster.workers.items()):
+                await nanny.close(reason='nanny-start-failed'); cluster.workers.pop(name, None)
+        ex.cluster.sync(give_up, ex.cluster)
+        assert not ex.client.scheduler_info().get('workers')
+        cfg = tiny(0); ex.submit(cfg)
+        done, start = [], time.time()
+        while not done and time.time() - start < 60: done = ex.wait(1.0)
+        assert [(c.hash, r is not None) for c, r, _, _ in done] == [(cfg.hash, True)], f'no result {time.time() - start:.0f} s later: {done}'
+    finally: ex.shutdown()
