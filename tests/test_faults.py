@@ -310,7 +310,7 @@ def test_dask_sweep_whose_workers_are_killed_over_and_over_ends_soon_after_the_k
         addr = json.loads((tmp_path / 's.json').read_text())['address']
         nannies = [subprocess.Popen([str(bin_ / 'dask'), 'worker', addr, '--nthreads', '1', '--no-dashboard'], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-        grid = [tiny(s, width=128, epochs=300, samples_per_class=60) for s in range(8)]         # a few seconds each
+        grid = [tiny(s, width=128, epochs=100, samples_per_class=60) for s in range(8)]         # a second or two each
         store, outcome = ResultsStore(tmp_path / 'r'), {}
         def sweep():
             try: outcome['report'] = run_sweep(grid, store, executor='dask', scheduler=addr, progress=False, no_worker_timeout=10, poll=0.5)

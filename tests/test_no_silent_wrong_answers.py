@@ -266,3 +266,63 @@ def test_row5_cifar_archive_with_extra_batches_does_not_double_a_split(tmp_path,
     with pytest.raises(DataFilesError, match='appears twice|unexpected member'): read_cifar(archive)
     r = cli('run', '--set', 'dataset=cifar10', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': tmp_path / 'data'})
     user_error(r, str(archive))
+
+def _tiny_run(results, *extra, env=None):
+    r = cli('run', *TINY, '--results', results, *extra, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout), r
+
+def test_row1_force_never_returns_the_old_record_while_another_process_holds_the_claim(tmp_path):
+    import socket, threading
+    from dlgn_nb.store import ResultsStore
+    res = tmp_path / 'r'
+    old, _ = _tiny_run(res)
+    store = ResultsStore(res)
+    other = store.claim(old['hash']); assert other.acquire()             # another process is training it again
+    newer = {**store.load(old['hash'])}; newer['metrics'] = {**newer['metrics'], 'test_acc': 0.123456}
+    threading.Timer(3.0, lambda: (store.save(newer), other.release())).start()
+    t = time.time()
+    new, r = _tiny_run(res, '--force')
+    assert new['test_acc'] == 0.123456, f'--force returned the record it was asked to replace: {new}'   # the other's new record
+    assert time.time() - t > 2.5
+    assert f"run {old['hash']} is claimed by pid {os.getpid()} on {socket.gethostname()}" in r.stderr, r.stderr   # the wait says who
+    assert 'taken over if it is not renewed by' in r.stderr
+
+def test_row1_save_model_trains_when_the_claim_holder_leaves_no_model_file(tmp_path):
+    import threading
+    from dlgn_nb.store import ResultsStore
+    res, models = tmp_path / 'r', tmp_path / 'm'
+    old, _ = _tiny_run(res)
+    other = ResultsStore(res).claim(old['hash']); assert other.acquire()
+    threading.Timer(3.0, other.release).start()                           # it ends without a record or a model file
+    new, r = _tiny_run(res, '--save-model', models)
+    assert (models / f"{old['hash']}.npz").exists(), f'exit 0 without the model file: {r.stderr[-1000:]}'
+
+def test_row2_broken_settings_file_found_by_discovery_is_an_error_naming_file_and_line(tmp_path, home):
+    for text, line, what in [('[paths]\nresults_dir = r\nresults_dir = s\n', 3, "the key 'results_dir' appears twice in [paths]"),
+                             ('results_dir = r\n[paths]\n', 1, "'results_dir = r' comes before the first [section]")]:
+        (tmp_path / 'settings.ini').write_text(text)
+        r = cli('data', 'list', cwd=tmp_path)
+        user_error(r, f"{tmp_path / 'settings.ini'}, line {line}: {what}")
+        assert str(home) not in r.stdout                                  # nothing silently goes to $DLGN_HOME
+
+def test_row3_infer_with_another_data_seed_refuses_another_class_subset(tmp_path):
+    r = cli('run', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=64', '--set', 'depth=2', '--set', 'epochs=1',
+            '--results', tmp_path / 'r', '--save-model', tmp_path / 'm')
+    rec = json.loads(r.stdout)
+    model = tmp_path / 'm' / f"{rec['hash']}.npz"
+    assert cli('infer', model, 'mnist5k').returncode == 0
+    user_error(cli('infer', model, 'mnist5k', '--data-seed', '1'), 'select classes')
+    user_error(cli('infer', model, 'mnist5k', '--classes', '3'), 'its labels would mean other classes')
+
+def test_row15_equal_head_params_are_one_run(tmp_path):
+    base = ['--set', 'head=groupsum_dropout', '--results', tmp_path / 'r']
+    first, _ = _tiny_run(tmp_path / 'r', '--set', 'head=groupsum_dropout', '--set', 'head_params=[["p", 0]]')
+    again = cli('run', *TINY, *base, '--set', 'head_params=[["p", 0.0]]')
+    assert json.loads(again.stdout)['hash'] == first['hash'], 'p = 0 and p = 0.0 trained twice'
+    from dataclasses import asdict
+    from dlgn_nb.experiments import RunConfig
+    from dlgn_nb.figures import figure_grid
+    grid = [c for c in figure_grid('fig_11', 'smoke') if c.head_params]
+    assert all(RunConfig.from_dict({**asdict(c), 'head_params': [[k, int(v) if float(v).is_integer() else v] for k, v in c.head_params]}).hash == c.hash
+               for c in grid)                                             # a grid built from other number types finds the same runs
