@@ -138,8 +138,9 @@ class PoolExecutor:
 
 # %% ../nbs/10b_sweeps.ipynb #84929b13
 def _run_in_process(cfg: RunConfig, threads: int, model_dir, conn):
-    "A run in a process of its own: `(record, error, exception)` sent back on `conn`."
+    "A run in a process of its own: `'started'` (its imports done), then `(record, error, exception)`, sent back on `conn`."
     _init_worker(threads)
+    conn.send('started')
     try: out = (_run_in_worker(cfg, threads, model_dir), None, None)
     except Exception as e: out = (None, _error_text(e), e)
     try: conn.send(out)
@@ -158,18 +159,20 @@ class ProcessExecutor:
         recv, send = self.ctx.Pipe(duplex=False)
         p = self.ctx.Process(target=_run_in_process, args=(cfg, self.threads, self.model_dir, send), daemon=True)
         p.start(); send.close()
-        self.procs[cfg.hash] = (cfg, p, recv, time.time())
+        self.procs[cfg.hash] = (cfg, p, recv, None)
 
-    def running(self) -> dict: return {h: t for h, (_, _, _, t) in self.procs.items()}
+    def running(self) -> dict: return {h: t for h, (_, _, _, t) in self.procs.items()}    # started: when its run began (`None`: not yet)
 
     def wait(self, timeout: float) -> list:
         ready = set(mp.connection.wait([x for _, p, c, _ in self.procs.values() for x in (c, p.sentinel)], timeout))
         out = []
         for h, (cfg, p, conn, _) in list(self.procs.items()):
             if conn not in ready and p.sentinel not in ready: continue
-            try: record, error, exc = conn.recv()
-            except EOFError: record = error = exc = None               # it died without a word
-            except Exception as e: record, error, exc = None, f'its result could not be read back ({type(e).__name__}: {e})', None
+            try: msg = conn.recv()
+            except EOFError: msg = (None, None, None)                  # it died without a word
+            except Exception as e: msg = (None, f'its result could not be read back ({type(e).__name__}: {e})', None)
+            if msg == 'started': self.procs[h] = (cfg, p, conn, time.time()); continue
+            record, error, exc = msg
             p.join(); conn.close(); del self.procs[h]
             if record is None and error is None:
                 self.tries[h] = self.tries.get(h, 0) + 1

@@ -118,14 +118,15 @@ def test_claim_of_a_crashed_sweep_is_taken_over(tmp_path):
 # --- 9. replacing and validating records ----------------------------------------------------------------------------------
 
 def test_force_keeps_the_old_record_until_the_new_one_is_written(tmp_path):
-    results = tmp_path / 'r'
-    r = dlgn('run', *TINY, '--results', results)
-    h = json.loads(r.stdout)['hash']
+    from conftest import cli
+    results, slow = tmp_path / 'r', [*TINY, '--set', 'epochs=300']        # the stored run itself, forced: same configuration, same hash
+    h = json.loads(cli('run', *slow, '--results', results).stdout)['hash']
     before = (results / f'{h}.json').read_bytes()
-    proc = subprocess.Popen([DLGN, 'run', *TINY, '--force', '--results', str(results), '--set', 'epochs=300'], cwd=ROOT,
+    proc = subprocess.Popen([DLGN, 'run', *slow, '--force', '--results', str(results)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    time.sleep(6); os.killpg(proc.pid, signal.SIGKILL); proc.wait()              # killed while retraining
-    assert (results / f'{h}.json').read_bytes() == before                          # nothing lost
+    wait_for(lambda: (results / 'claims' / f'{h}.claim').exists(), 60, 'the forced run to claim the stored run')
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()                       # killed while retraining it
+    assert (results / f'{h}.json').read_bytes() == before                   # nothing lost
     assert ResultsStore(results).load(h) is not None
 
 def test_corrupt_record_is_set_aside_with_a_warning(tmp_path):
@@ -137,7 +138,7 @@ def test_corrupt_record_is_set_aside_with_a_warning(tmp_path):
         warnings.simplefilter('always')
         assert store.load(cfg) is None
     assert 'not a valid record (not JSON' in str(w[0].message)
-    assert store.path(cfg).with_suffix('.json.invalid').exists()
+    assert list(tmp_path.glob(f'{cfg.hash}.json.invalid-*'))
 
 # === Issue 22: claims that survive clocks, containers and races ===========================================================
 # Each test is named after the row of the issue's table (or the wording defect) it reproduces.
@@ -263,17 +264,18 @@ def test_row14_live_claim_of_a_container_sharing_the_host_name_is_not_taken(tmp_
 # === Issue 22: bounded memory for anything read from outside ==============================================================
 
 def _peak_mb(code: str, *args) -> tuple:
-    "Run `code` in a fresh process; (its stdout, how many MB its peak resident memory grew while the code ran)."
+    "Run `code` in a fresh process; (its stdout and stderr, how many MB its peak resident memory grew while the code ran)."
     r = py('''
         import resource, sys
         from dlgn_nb import readers, circuit, cli                     # imported first: their memory is not the code's
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
         ''' + textwrap.indent(textwrap.dedent(code), ' ' * 12) + '''
+        except SystemExit: pass
         except Exception as e: print(f'{type(e).__name__}: {e}')
         print('peak', (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)''', *args, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
-    return r.stdout.rsplit('peak', 1)[0], float(r.stdout.rsplit('peak', 1)[1])
+    return r.stdout.rsplit('peak', 1)[0] + r.stderr, float(r.stdout.rsplit('peak', 1)[1])
 
 def test_row16_idx_file_with_more_data_than_its_header_is_refused_without_decompressing_it(tmp_path):
     import gzip, zlib
@@ -351,3 +353,203 @@ def test_local_dask_cluster_left_without_workers_gets_fresh_ones(tmp_path):
         while not done and time.time() - start < 60: done = ex.wait(1.0)
         assert [(c.hash, r is not None) for c, r, _, _ in done] == [(cfg.hash, True)], f'no result {time.time() - start:.0f} s later: {done}'
     finally: ex.shutdown()
+
+# === Issue 22: destinations checked before work, nothing lost ===========================================================
+from conftest import cli
+
+def _record_names(folder): return sorted(p.name for p in Path(folder).glob('*.json') if not p.name.endswith('.failed.json'))
+
+def test_row6_save_model_to_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / 'f').write_text('')
+    t = time.time()
+    user_error(cli('run', *TINY, '--results', tmp_path / 'r', '--save-model', tmp_path / 'f'), f"--save-model folder '{tmp_path / 'f'}' is a file, not a folder")
+    assert _record_names(tmp_path / 'r') == [] and time.time() - t < 5
+
+@needs_unshare
+def test_row6_save_model_to_a_read_only_folder_is_refused_before_training(tmp_path):
+    (tmp_path / 'ro').mkdir()
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'mount --bind {tmp_path}/ro {tmp_path}/ro && mount -o remount,bind,ro {tmp_path}/ro && "$@"',
+                        'sh', DLGN, 'run', *TINY, '--results', str(tmp_path / 'r'), '--save-model', str(tmp_path / 'ro')],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    user_error(r, f"--save-model folder '{tmp_path / 'ro'}' is not writable")
+    assert _record_names(tmp_path / 'r') == []
+
+@needs_unshare
+def test_row6_full_disk_at_save_model_keeps_the_metrics_and_names_the_path(tmp_path):
+    disk = tmp_path / 'disk'; disk.mkdir()
+    fill = f'mount -t tmpfs -o size=64k tmpfs {disk} && mkdir {disk}/m && (dd if=/dev/zero of={disk}/fill bs=4k 2>/dev/null; true)'
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', *TINY, '--results', str(tmp_path / 'r'),
+                        '--save-model', str(disk / 'm')], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    user_error(r, f"its model file was not saved: cannot write {disk / 'm'}", code=1)
+    assert 'No space left on device' in r.stderr and 'internal error' not in r.stderr
+    h = json.loads(r.stdout)['hash']
+    assert _record_names(tmp_path / 'r') == [f'{h}.json']                # the metrics are stored
+
+def test_row7_second_quarantine_of_a_run_keeps_the_first(tmp_path):
+    import warnings
+    store, cfg = ResultsStore(tmp_path), tiny(0)
+    rec = run_sweep([cfg], store, progress=False).records[0]
+    newer = json.dumps({**rec, 'config': {**rec['config'], 'augment': 'flip'}, 'environment': {**rec['environment'], 'dlgn_nb': '99.1'}})
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        for text in (newer, '{"hash": "trunc'):
+            store.path(cfg).write_text(text); assert store.load(cfg) is None
+    kept = sorted(p.read_text() for p in tmp_path.glob(f'{cfg.hash}.json.invalid*'))
+    assert kept == sorted([newer, '{"hash": "trunc']), 'a set-aside record was overwritten'
+    assert 'written by dlgn_nb 99.1, newer than this' in str(w[0].message), w[0].message
+
+def test_row9_processes_setting_aside_one_invalid_record_at_once_never_crash(tmp_path):
+    code = '''
+        import json, multiprocessing as mp, sys, warnings
+        from pathlib import Path
+        from dlgn_nb.store import ResultsStore
+        folder, rounds = Path(sys.argv[1]), int(sys.argv[2])
+        def loader(go, errors):
+            store = ResultsStore(folder); warnings.simplefilter('ignore')
+            for _ in range(rounds):
+                go.wait()
+                try: store.load('0123456789ab')
+                except Exception as e: errors.put(f'{type(e).__name__}: {e}')
+                go.wait()
+        if __name__ == '__main__':
+            ctx = mp.get_context('fork'); go, errors = ctx.Barrier(3), ctx.Queue()
+            procs = [ctx.Process(target=loader, args=(go, errors)) for _ in range(2)]
+            for p in procs: p.start()
+            for _ in range(rounds):
+                (folder / '0123456789ab.json').write_text('{"hash": "trunc'); go.wait(); go.wait()
+            for p in procs: p.join()
+            print(errors.qsize(), 'errors', errors.get() if errors.qsize() else '')'''
+    r = py(code, tmp_path, 300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.startswith('0 errors'), r.stdout
+    assert len(list(tmp_path.glob('*.invalid*'))) == 300                  # each set aside once, none lost
+
+def _read_only(folder: Path, *cmd) -> subprocess.CompletedProcess:
+    "Run `cmd` with `folder` mounted read-only (in a private mount namespace)."
+    return subprocess.run(['unshare', '-rm', 'sh', '-c', f'mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "$@"',
+                           'sh', *map(str, cmd)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+@needs_unshare
+def test_row10_read_only_results_folder_serves_reads(tmp_path):
+    res = tmp_path / 'r'
+    h = json.loads(cli('run', *TINY, '--results', res).stdout)['hash']
+    r = _read_only(res, DLGN, 'run', *TINY, '--results', res)
+    assert r.returncode == 0 and json.loads(r.stdout)['hash'] == h, r.stderr[-2000:]            # a stored run, read back
+    r = _read_only(res, sys.executable, '-c', f'from dlgn_nb.store import ResultsStore; from dlgn_nb.experiments import RunConfig; '
+                   f'print(ResultsStore({str(res)!r}).frame([RunConfig.from_dict({{"n_classes": 3, "samples_per_class": 30, "width": 32, "depth": 2, "epochs": 1}})]).loc[0, "hash"])')
+    assert r.returncode == 0 and r.stdout.strip() == h, r.stderr[-2000:]                          # what every paper notebook does
+    r = _read_only(res, DLGN, 'run', *TINY, '--set', 'seed=5', '--results', res)
+    user_error(r, f"the results folder '{res}' is not writable, so it cannot store the 1 runs missing from it")
+
+@pytest.mark.parametrize('workers', [1, 2])
+def test_row8_run_timeout_on_the_local_executor_ends_the_run(tmp_path, workers):
+    slow, quick, store, outcome = tiny(1, epochs=10**6), tiny(0), ResultsStore(tmp_path), {}
+    grid = [slow, quick] if workers > 1 else [slow]                       # one worker: the run would otherwise train in this process
+    def sweep():
+        try: outcome['report'] = run_sweep(grid, store, workers=workers, run_timeout=10, progress=False, poll=0.2)
+        except Exception as e: outcome['error'] = e
+    t = threading.Thread(target=sweep, daemon=True); t.start(); t.join(90)
+    assert not t.is_alive(), f'--run-timeout 10 with {workers} worker(s): the run was not ended'
+    e = outcome.get('error')
+    assert isinstance(e, SweepError) and list(e.report.failed) == [slow.hash], outcome
+    assert e.report.failed[slow.hash].startswith('Timeout: the run took longer than run_timeout = 10 s; its process was ended')
+    assert store.load(slow) is None and (workers == 1 or store.load(quick) is not None)
+    assert not (tmp_path / 'claims' / f'{slow.hash}.claim').exists()
+    assert not [p for p in _worker_processes()], 'a timed-out run still trains'
+
+# === Issue 22: bounded memory and CPU ====================================================================================
+
+def _model_file(path, gates: int, declared: int | None = None):
+    "A valid model file of one layer of `gates` constant gates, written in a stream (its arrays declared as `declared` long, if given)."
+    import zipfile
+    meta = {'format': 'dlgn-discrete', 'version': 1, 'n_inputs': 784, 'n_layers': 1, 'preprocessing': {'type': 'binary'},
+            'head': {'type': 'groupsum', 'n_classes': 10, 'group_size': gates // 10, 'tau': 1.0}, 'provenance': {}}
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        with z.open('meta.json.npy', 'w') as f: np.lib.format.write_array(f, np.frombuffer(json.dumps(meta).encode(), np.uint8))
+        for name, dtype in (('layer0_a', np.int32), ('layer0_b', np.int32), ('layer0_gate', np.uint8)):
+            with z.open(f'{name}.npy', 'w', force_zip64=True) as f:
+                np.lib.format.write_array_header_1_0(f, {'descr': np.lib.format.dtype_to_descr(np.dtype(dtype)), 'fortran_order': False,
+                                                         'shape': (declared or gates,)})
+                left, chunk = gates * np.dtype(dtype).itemsize, bytes(2**22)
+                while left: f.write(chunk[:min(left, len(chunk))]); left -= min(left, len(chunk))
+    return path
+
+import numpy as np
+
+def test_row17_model_file_declaring_more_gates_than_the_cap_is_refused_before_loading(tmp_path):
+    path = _model_file(tmp_path / 'big.npz', 30_000_000)                  # 30 M gates in a few hundred KB
+    np.savez(tmp_path / 'data.npz', bits=np.zeros((20, 784), np.uint8), y=np.arange(20) % 10)
+    assert path.stat().st_size < 2 * 2**20
+    out, grew = _peak_mb('cli.main(["infer", sys.argv[1], sys.argv[2]])', path, tmp_path / 'data.npz')
+    assert 'declares 30,000,000 gates, more than the limit of 20,000,000' in out and '--max-gates' in out, out
+    assert grew < 50, f'refusing it took {grew:.0f} MB'
+
+def test_row17_impossible_declared_model_size_is_a_clear_error_not_memory_error(tmp_path):
+    path = _model_file(tmp_path / 'lie.npz', 1000, declared=2**40)
+    np.savez(tmp_path / 'data.npz', bits=np.zeros((20, 784), np.uint8), y=np.arange(20) % 10)
+    for extra in ([], ['--max-gates', str(2**50)]):
+        r = cli('infer', path, tmp_path / 'data.npz', *extra)
+        assert r.returncode in (1, 2) and 'internal error' not in r.stderr and 'MemoryError' not in r.stderr, r.stderr
+
+def test_row18_configuration_too_large_for_memory_is_refused_before_allocating(tmp_path):
+    out, grew = _peak_mb(f'cli.main(["run", "--set", "width=30000000", "--results", {str(tmp_path / "r")!r}])')
+    assert 'needs about' in out and 'GiB to train' in out and 'reduce width, depth, out_width or batch_size' in out, out
+    assert grew < 100, f'it allocated {grew:.0f} MB before failing'
+    assert 'internal error' not in out
+
+def test_row19_c_engine_falls_back_to_numpy_for_a_model_too_large_to_compile(tmp_path):
+    from dlgn_nb.circuit import random_discrete, save_discrete
+    save_discrete(random_discrete(64, [40] * 400, 2), tmp_path / 'deep.npz')      # 400 layers: ~5,000 loops, ~12 s of gcc
+    np.savez(tmp_path / 'data.npz', bits=np.zeros((20, 64), np.uint8), y=np.arange(20) % 2)
+    t = time.time()
+    r = cli('infer', tmp_path / 'deep.npz', tmp_path / 'data.npz', '--engine', 'c', env={'DLGN_CACHE': tmp_path / 'cache'})
+    assert r.returncode == 0 and '(numpy, 1 thread)' in r.stdout, r.stderr
+    assert "dlgn: warning: the model's generated C is too large to compile by default" in r.stderr and '--compile-any-size' in r.stderr
+    assert 'warnings.warn' not in r.stderr and time.time() - t < 10
+
+def test_row19_compile_is_stopped_at_its_timeout(tmp_path, monkeypatch):
+    from dlgn_nb.native import build_library, CompileError
+    slow = tmp_path / 'slowcc'
+    slow.write_text('#!/bin/sh\n[ "$1" = --version ] && exec gcc --version\nsleep 60\n'); slow.chmod(0o755)
+    monkeypatch.setenv('CC', str(slow)); monkeypatch.setenv('DLGN_CACHE', str(tmp_path / 'cache'))
+    t = time.time()
+    with pytest.raises(CompileError, match='took longer than 1 s and was stopped'): build_library('int f(void){return 1;}', 'slow', ('-O2',), 'c', timeout=1)
+    assert time.time() - t < 10
+
+def test_row19_compiled_cache_is_pruned_and_a_large_compile_announced(tmp_path, monkeypatch, capfd):
+    from dlgn_nb.native import build_library
+    cache = tmp_path / 'cache'; cache.mkdir(mode=0o700)
+    monkeypatch.setenv('DLGN_CACHE', str(cache))
+    old = time.time() - 200 * 86400
+    for i in range(3):
+        (cache / f'dlgn_model-{i}.so').write_bytes(b'x' * 100); (cache / f'dlgn_model-{i}.so.sha256').write_text('')
+        for p in cache.glob(f'dlgn_model-{i}.so*'): os.utime(p, (old, old))
+    build_library('/*' + ' ' * 2**20 + '*/ int f(void){return 1;}', 'big', ('-O0',), 'c')          # a megabyte of source
+    assert sorted(p.name for p in cache.glob('*.so')) == [next(cache.glob('big-*.so')).name], 'unused libraries are never pruned'
+    assert 'dlgn_nb: compiling big (1.0 MiB of source) with' in capfd.readouterr().err
+
+# === Issue 22: odd inputs ================================================================================================
+
+def test_row20_fifo_as_the_model_is_refused(tmp_path):
+    os.mkfifo(tmp_path / 'm.npz')
+    r = dlgn('infer', tmp_path / 'm.npz', 'synthetic', timeout=60)        # it used to block for ever
+    user_error(r, 'is a FIFO, not a regular file')
+
+def test_row20_config_that_is_a_device_or_repeats_a_key_is_refused(tmp_path):
+    user_error(cli('run', '--config', '/dev/zero', '--results', tmp_path / 'r'), "--config '/dev/zero' is a device, not a regular file")
+    (tmp_path / 'c.json').write_text('{"n_classes": 3, "width": 32, "width": 3200000}')
+    user_error(cli('run', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), "the key 'width' appears twice in one object")
+
+def test_row20_zero_dimension_idx_file_is_a_clear_error(tmp_path):
+    from dlgn_nb.readers import IDX_FILES, write_idx
+    (tmp_path / 'data' / 'mnist').mkdir(parents=True)
+    for f in IDX_FILES: write_idx(tmp_path / 'data' / 'mnist' / f, np.zeros((20, 28, 28) if 'images' in f else (20,), np.uint8))
+    (tmp_path / 'data' / 'mnist' / IDX_FILES[1]).write_bytes(__import__('gzip').compress(bytes([0, 0, 8, 0, 7])))
+    r = cli('run', '--set', 'dataset=mnist', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1', '--results', tmp_path / 'r',
+            env={'DLGN_DATA': tmp_path / 'data'})
+    user_error(r, 'the IDX header declares 0 dimensions')
+
+def test_row20_sidecar_with_string_verdicts_is_a_clear_error(tmp_path):
+    (tmp_path / 'fig_03.json').write_text(json.dumps({'profile': 'quick', 'n_runs': 1, 'verdicts': 'holds'}))
+    user_error(cli('index', '--folder', tmp_path), "cannot index")
+    assert 'fig_03.json' in cli('index', '--folder', tmp_path).stderr
