@@ -535,8 +535,14 @@ def test_row20_fifo_as_the_model_is_refused(tmp_path):
     r = dlgn('infer', tmp_path / 'm.npz', 'synthetic', timeout=60)        # it used to block for ever
     user_error(r, 'is a FIFO, not a regular file')
 
+def _limited(gb: int):
+    "A `preexec_fn`: at most `gb` GB of address space (a runaway read fails instead of taking the machine's memory)."
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (gb * 2**30, gb * 2**30))
+
 def test_row20_config_that_is_a_device_or_repeats_a_key_is_refused(tmp_path):
-    user_error(cli('run', '--config', '/dev/zero', '--results', tmp_path / 'r'), "--config '/dev/zero' is a device, not a regular file")
+    r = dlgn('run', '--config', '/dev/zero', '--results', tmp_path / 'r', preexec_fn=_limited(8))     # it used to read until out of memory
+    user_error(r, "--config '/dev/zero' is a device, not a regular file")
     (tmp_path / 'c.json').write_text('{"n_classes": 3, "width": 32, "width": 3200000}')
     user_error(cli('run', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), "the key 'width' appears twice in one object")
 
@@ -544,7 +550,7 @@ def test_row20_zero_dimension_idx_file_is_a_clear_error(tmp_path):
     from dlgn_nb.readers import IDX_FILES, write_idx
     (tmp_path / 'data' / 'mnist').mkdir(parents=True)
     for f in IDX_FILES: write_idx(tmp_path / 'data' / 'mnist' / f, np.zeros((20, 28, 28) if 'images' in f else (20,), np.uint8))
-    (tmp_path / 'data' / 'mnist' / IDX_FILES[1]).write_bytes(__import__('gzip').compress(bytes([0, 0, 8, 0, 7])))
+    (tmp_path / 'data' / 'mnist' / IDX_FILES[0]).write_bytes(__import__('gzip').compress(bytes([0, 0, 8, 0, 7])))   # the images
     r = cli('run', '--set', 'dataset=mnist', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1', '--results', tmp_path / 'r',
             env={'DLGN_DATA': tmp_path / 'data'})
     user_error(r, 'the IDX header declares 0 dimensions')
