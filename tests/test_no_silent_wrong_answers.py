@@ -326,3 +326,119 @@ def test_row15_equal_head_params_are_one_run(tmp_path):
     grid = [c for c in figure_grid('fig_11', 'smoke') if c.head_params]
     assert all(RunConfig.from_dict({**asdict(c), 'head_params': [[k, int(v) if float(v).is_integer() else v] for k, v in c.head_params]}).hash == c.hash
                for c in grid)                                             # a grid built from other number types finds the same runs
+
+# --- wording defects ------------------------------------------------------------------------------------------------------
+
+def _small_model(folder, seed):
+    "A small model file (unique per `seed`, so its C is compiled afresh) and data for it."
+    from dlgn_nb.circuit import random_discrete, save_discrete
+    folder.mkdir(parents=True, exist_ok=True)
+    save_discrete(random_discrete(64, [40, 20], 2, seed=seed), folder / 'm.npz')
+    np.savez(folder / 'd.npz', bits=np.zeros((8, 64), np.uint8), y=np.arange(8) % 2)
+    return folder / 'm.npz', folder / 'd.npz'
+
+def test_wording_disk_error_names_the_path(tmp_path):
+    from test_faults import UNSHARE, DLGN
+    if not UNSHARE: pytest.skip('unshare -r is not allowed here: no private tmpfs to fill')
+    disk = tmp_path / 'disk'; disk.mkdir()
+    fill = f'mount -t tmpfs -o size=64k tmpfs {disk} && mkdir {disk}/r && (dd if=/dev/zero of={disk}/fill bs=4k 2>/dev/null; true)'
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', *TINY, '--results', str(disk / 'r')],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    user_error(r, f"dlgn: error: {disk / 'r'}", code=1)
+    assert 'No space left on device' in r.stderr and 'internal error' not in r.stderr, r.stderr
+
+def test_wording_user_and_environment_errors_are_not_internal(tmp_path):
+    import torch
+    user_error(cli('run', *TINY, '--set', 'device=cuda:99', '--results', tmp_path / 'r'),
+               "device 'cuda:99' requested but " + ('this machine has' if torch.cuda.is_available() else 'PyTorch sees no CUDA GPU'))
+    model, data = _small_model(tmp_path / 'm', 1)
+    cache = tmp_path / 'cache'; cache.mkdir(); os.chmod(cache, 0o777)
+    user_error(cli('infer', model, data, '--engine', 'c', env={'DLGN_CACHE': cache}), 'writable by other users', code=1)
+
+def test_wording_save_model_with_a_tilde_goes_home(tmp_path):
+    work = tmp_path / 'work'; work.mkdir()
+    r = cli('run', *TINY, '--results', tmp_path / 'r', '--save-model=~/models', cwd=work, env={'HOME': tmp_path})
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'models' / f"{json.loads(r.stdout)['hash']}.npz").exists() and not (work / '~').exists()
+
+def test_wording_dlgn_cache_with_a_tilde_goes_home(tmp_path):
+    model, data = _small_model(tmp_path / 'm', 2)
+    work = tmp_path / 'work'; work.mkdir()
+    r = cli('infer', model, data, '--engine', 'c', cwd=work, env={'HOME': tmp_path, 'DLGN_CACHE': '~/cache'})
+    assert r.returncode == 0, r.stderr
+    assert list((tmp_path / 'cache').glob('dlgn_model-*.so')) and not (work / '~').exists()
+
+def test_wording_invalid_setting_is_named_with_its_key_and_file_before_any_output(tmp_path):
+    (tmp_path / 'settings.ini').write_text('[design]\nfig03_taus = nan, 10\n')
+    r = cli('list', cwd=tmp_path)
+    user_error(r, f"setting fig03_taus = 'nan, 10' in [design] of {tmp_path / 'settings.ini'} is not a list of finite numbers")
+    assert r.stdout == '', 'half a table, then the error'
+
+def test_wording_unusable_dlgn_cache_is_said_before_training(tmp_path):
+    (tmp_path / 'f').write_text('')
+    r = cli('run', *TINY, '--results', tmp_path / 'r', env={'DLGN_CACHE': tmp_path / 'f'})
+    assert r.returncode == 0 and f"dlgn: warning: DLGN_CACHE='{tmp_path / 'f'}' is a file, not a folder" in r.stderr, r.stderr
+
+def test_wording_dlgn_cache_pointing_at_a_file_says_so(tmp_path):
+    (tmp_path / 'f').write_text('')
+    model, data = _small_model(tmp_path / 'm', 3)
+    r = cli('infer', model, data, '--engine', 'c', env={'DLGN_CACHE': tmp_path / 'f'})
+    user_error(r, f"DLGN_CACHE='{tmp_path / 'f'}' is a file, not a folder", code=1)
+    assert '--debug' not in r.stderr
+
+def test_wording_cc_with_a_launcher_is_a_compiler(tmp_path):
+    import shutil
+    model, data = _small_model(tmp_path / 'm', 4)
+    r = cli('infer', model, data, '--engine', 'c', env={'CC': f"env {shutil.which('gcc')}", 'DLGN_CACHE': tmp_path / 'cache'})
+    assert r.returncode == 0 and '(c, 1 thread)' in r.stdout, r.stderr
+
+def test_wording_claim_wait_names_the_holder_its_host_and_the_lease_end(tmp_path, capsys):
+    import socket, threading
+    from dlgn_nb.experiments import RunConfig
+    from dlgn_nb.store import ResultsStore
+    from dlgn_nb.sweeps import run_sweep
+    store, cfg = ResultsStore(tmp_path), RunConfig(n_classes=3, samples_per_class=30, width=32, depth=2, epochs=1)
+    other = store.claim(cfg); assert other.acquire()
+    threading.Timer(1.0, other.release).start()
+    assert run_sweep([cfg], store, poll=0.2).trained == 1
+    err = capsys.readouterr().err
+    assert f'run {cfg.hash} is claimed by pid {os.getpid()} on {socket.gethostname()} (since ' in err, err
+    assert 'taken over if it is not renewed by' in err and '(lease 120 s)' in err
+
+def test_wording_model_file_that_needs_unpickling_is_refused_without_suggesting_allow_pickle(tmp_path):
+    model, data = _small_model(tmp_path / 'm', 5)
+    with np.load(model) as z: arrays = dict(z)
+    arrays['layer0_gate'] = np.array([None] * len(arrays['layer0_gate']), dtype=object)
+    np.savez(tmp_path / 'pickled.npz', **arrays)
+    r = cli('infer', tmp_path / 'pickled.npz', data)
+    user_error(r, 'layer0_gate: holds Python objects (object), which would have to be unpickled')
+    assert 'allow_pickle' not in r.stderr
+
+def test_wording_data_list_says_corrupt_for_a_file_failing_its_checksum(tmp_path):
+    from dlgn_nb.readers import IDX_FILES
+    (tmp_path / 'kmnist').mkdir()
+    for f in IDX_FILES: (tmp_path / 'kmnist' / f).write_bytes(b'not the published file')
+    r = cli('data', 'list', env={'DLGN_DATA': tmp_path})
+    line = next(l for l in r.stdout.splitlines() if l.strip().startswith('kmnist'))
+    assert 'present: corrupt' in line and 'wrong MD5' in line, line
+
+def test_wording_index_of_a_folder_typo_creates_nothing(tmp_path):
+    user_error(cli('index', '--folder', tmp_path / 'paper_figuers'), 'is not a folder')
+    assert not (tmp_path / 'paper_figuers').exists()
+
+def test_wording_run_output_prints_paths_as_they_are(tmp_path):
+    res = tmp_path / 'résultats ü'
+    r = cli('run', *TINY, '--results', res)
+    assert r.returncode == 0 and f'"path": "{res}' in r.stdout, r.stdout
+
+def test_wording_warning_shows_its_message_not_a_source_line(tmp_path):
+    from dlgn_nb.codegen import c_source, C_FLAGS
+    from dlgn_nb.native import build_library
+    from dlgn_nb.circuit import load_discrete
+    model, data = _small_model(tmp_path / 'm', 6)
+    lib = build_library(c_source(load_discrete(model)), 'dlgn_model', C_FLAGS, 'c')
+    lib.write_bytes(b'')                                                  # a corrupt cached library: rebuilt, with a warning
+    r = subprocess.run([str(Path(sys.executable).parent / 'dlgn'), 'infer', str(model), str(data), '--engine', 'c'], capture_output=True,
+                       text=True, cwd=ROOT, env={**os.environ, 'DLGN_CACHE': str(lib.parent)}, timeout=120)
+    assert r.returncode == 0 and 'dlgn: warning: the cached library' in r.stderr, r.stderr
+    assert 'warnings.warn' not in r.stderr and 'RuntimeWarning' not in r.stderr, r.stderr
