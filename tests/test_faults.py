@@ -143,6 +143,8 @@ def test_corrupt_record_is_set_aside_with_a_warning(tmp_path):
 # === Issue 22: claims that survive clocks, containers and races ===========================================================
 # Each test is named after the row of the issue's table (or the wording defect) it reproduces.
 import shutil, socket, textwrap
+import numpy as np
+from conftest import cli
 from dlgn_nb.files import Claim
 
 def _unshare_works() -> bool:
@@ -261,101 +263,7 @@ def test_row14_live_claim_of_a_container_sharing_the_host_name_is_not_taken(tmp_
         assert not Claim(tmp_path / 'r.claim').acquire(), 'a live claim of a container was taken over'
     finally: holder.kill(); holder.wait()
 
-# === Issue 22: bounded memory for anything read from outside ==============================================================
-
-def _peak_mb(code: str, *args) -> tuple:
-    "Run `code` in a fresh process; (its stdout and stderr, how many MB its peak resident memory grew while the code ran)."
-    r = py('''
-        import resource, sys
-        from dlgn_nb import readers, circuit, cli                     # imported first: their memory is not the code's
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        try:
-        ''' + textwrap.indent(textwrap.dedent(code), ' ' * 12) + '''
-        except SystemExit: pass
-        except Exception as e: print(f'{type(e).__name__}: {e}')
-        print('peak', (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)''', *args, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return r.stdout.rsplit('peak', 1)[0] + r.stderr, float(r.stdout.rsplit('peak', 1)[1])
-
-def test_row16_idx_file_with_more_data_than_its_header_is_refused_without_decompressing_it(tmp_path):
-    import gzip, zlib
-    path = tmp_path / 'train-images-idx3-ubyte.gz'
-    with gzip.open(path, 'wb', compresslevel=1) as f:                   # the header says 100 images, the stream holds 300 MB
-        f.write(bytes([0, 0, 8, 3]) + b''.join(d.to_bytes(4, 'big') for d in (100, 28, 28)))
-        for _ in range(300): f.write(bytes(2**20))
-    assert path.stat().st_size < 2 * 2**20
-    out, grew = _peak_mb('readers.read_idx(sys.argv[1])', path)
-    assert 'more data than its header declares for shape (100, 28, 28)' in out, out
-    assert grew < 50, f'reading a {path.stat().st_size:,}-byte file took {grew:.0f} MB more'
-
-# === Issue 22: timeouts that are real =====================================================================================
-
-def _worker_processes() -> list:
-    "This process's Dask worker processes (children started by multiprocessing's spawn), living ones only."
-    import psutil
-    out = []
-    for p in psutil.Process().children():
-        try: cmd = ' '.join(p.cmdline()) if p.status() != psutil.STATUS_ZOMBIE else ''
-        except psutil.Error: continue
-        if 'spawn_main' in cmd and 'resource_tracker' not in cmd: out.append(p)
-    return out
-
-def test_dask_sweep_whose_workers_are_killed_over_and_over_ends_soon_after_the_kills_stop(tmp_path):
-    import psutil, random
-    env = {**os.environ, 'DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES': '2'}
-    bin_ = Path(sys.executable).parent
-    sched = subprocess.Popen([str(bin_ / 'dask'), 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard',
-                              '--scheduler-file', str(tmp_path / 's.json')], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    nannies = []
-    try:
-        wait_for(lambda: (tmp_path / 's.json').exists(), 60, 'the scheduler')
-        addr = json.loads((tmp_path / 's.json').read_text())['address']
-        nannies = [subprocess.Popen([str(bin_ / 'dask'), 'worker', addr, '--nthreads', '1', '--no-dashboard'], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-        grid = [tiny(s, width=128, epochs=100, samples_per_class=60) for s in range(8)]         # a second or two each
-        store, outcome = ResultsStore(tmp_path / 'r'), {}
-        def sweep():
-            try: outcome['report'] = run_sweep(grid, store, executor='dask', scheduler=addr, progress=False, no_worker_timeout=10, poll=0.5)
-            except Exception as e: outcome['error'] = e
-        t = threading.Thread(target=sweep, daemon=True); t.start()
-        wait_for(lambda: list((tmp_path / 'r' / 'claims').glob('*.claim')), 90, 'the first runs to start')
-        kills, start = 0, time.time()
-        while time.time() - start < 12:                                  # a node being pre-empted: dozens of kills
-            workers = [c for n in nannies for c in psutil.Process(n.pid).children()]
-            if workers:
-                try: random.choice(workers).kill(); kills += 1
-                except psutil.Error: pass
-            time.sleep(1.5)
-        for n in nannies: n.kill()                                       # and at last the node is gone: no worker process left
-        last = time.time()
-        t.join(40)
-        assert not t.is_alive(), f'the sweep still runs 40 s after the last of {kills} kills, with no worker left'
-        assert isinstance(outcome.get('error'), SweepError), outcome                              # failed, naming the runs
-        failed, stored = outcome['error'].report.failed, {c.hash for c in grid if store.load(c) is not None}
-        assert set(failed) | stored == {c.hash for c in grid} and not set(failed) & stored, (failed, stored)   # every run accounted for
-        assert any(v.startswith('NoWorkers: the Dask cluster has had no workers for 10 s') for v in failed.values()), failed
-        print(f'{kills} kills; the sweep ended {time.time() - last:.1f} s after the last; {len(stored)} stored, {len(failed)} failed: '
-              f'{sorted(set(v.split(":")[0] for v in failed.values()))}')
-    finally:
-        for p in nannies + [sched]: p.kill(); p.wait()
-
-def test_local_dask_cluster_left_without_workers_gets_fresh_ones(tmp_path):
-    from dlgn_nb.sweeps import DaskExecutor
-    ex = DaskExecutor(workers=1)
-    try:
-        async def give_up(cluster):                                      # its nanny's restarts were killed: it gives up, as they do
-            for name, nanny in list(cluster.workers.items()):
-                await nanny.close(reason='nanny-start-failed'); cluster.workers.pop(name, None)
-        ex.cluster.sync(give_up, ex.cluster)
-        assert not ex.client.scheduler_info().get('workers')
-        cfg = tiny(0); ex.submit(cfg)
-        done, start = [], time.time()
-        while not done and time.time() - start < 60: done = ex.wait(1.0)
-        assert [(c.hash, r is not None) for c, r, _, _ in done] == [(cfg.hash, True)], f'no result {time.time() - start:.0f} s later: {done}'
-    finally: ex.shutdown()
-
 # === Issue 22: destinations checked before work, nothing lost ===========================================================
-from conftest import cli
 
 def _record_names(folder): return sorted(p.name for p in Path(folder).glob('*.json') if not p.name.endswith('.failed.json'))
 
@@ -433,31 +341,131 @@ def _read_only(folder: Path, *cmd) -> subprocess.CompletedProcess:
 def test_row10_read_only_results_folder_serves_reads(tmp_path):
     res = tmp_path / 'r'
     h = json.loads(cli('run', *TINY, '--results', res).stdout)['hash']
-    r = _read_only(res, DLGN, 'run', *TINY, '--results', res)
-    assert r.returncode == 0 and json.loads(r.stdout)['hash'] == h, r.stderr[-2000:]            # a stored run, read back
-    r = _read_only(res, sys.executable, '-c', f'from dlgn_nb.store import ResultsStore; from dlgn_nb.experiments import RunConfig; '
-                   f'print(ResultsStore({str(res)!r}).frame([RunConfig.from_dict({{"n_classes": 3, "samples_per_class": 30, "width": 32, "depth": 2, "epochs": 1}})]).loc[0, "hash"])')
-    assert r.returncode == 0 and r.stdout.strip() == h, r.stderr[-2000:]                          # what every paper notebook does
-    r = _read_only(res, DLGN, 'run', *TINY, '--set', 'seed=5', '--results', res)
-    user_error(r, f"the results folder '{res}' is not writable, so it cannot store the 1 runs missing from it")
+    r = _read_only(res, sys.executable, '-c', textwrap.dedent(f'''
+        import json, sys
+        sys.path.insert(0, 'tests')
+        from conftest import cli, TINY
+        from dlgn_nb.store import ResultsStore
+        from dlgn_nb.experiments import RunConfig
+        r = cli('run', *TINY, '--results', {str(res)!r}); print(r.returncode, json.loads(r.stdout)['hash'] if r.stdout else r.stderr[-500:])
+        print(ResultsStore({str(res)!r}).frame([RunConfig(n_classes=3, samples_per_class=30, width=32, depth=2, epochs=1)]).loc[0, 'hash'])
+        r = cli('run', *TINY, '--set', 'seed=5', '--results', {str(res)!r}); print(r.returncode, r.stderr.strip().splitlines()[-1])'''))
+    assert r.returncode == 0, r.stderr[-2000:]
+    served, frame, missing = r.stdout.splitlines()[-3:]
+    assert served == f'0 {h}' and frame == h, r.stdout                  # a stored run read back, and what every paper notebook does
+    assert missing.startswith(f"2 dlgn: error: the results folder '{res}' is not writable, so it cannot store the 1 runs missing from it"), missing
+
+# === Issue 22: timeouts that are real =====================================================================================
+
+def _worker_processes() -> list:
+    "This process's Dask worker processes (children started by multiprocessing's spawn), living ones only."
+    import psutil
+    out = []
+    for p in psutil.Process().children():
+        try: cmd = ' '.join(p.cmdline()) if p.status() != psutil.STATUS_ZOMBIE else ''
+        except psutil.Error: continue
+        if 'spawn_main' in cmd and 'resource_tracker' not in cmd: out.append(p)
+    return out
 
 @pytest.mark.parametrize('workers', [1, 2])
 def test_row8_run_timeout_on_the_local_executor_ends_the_run(tmp_path, workers):
     slow, quick, store, outcome = tiny(1, epochs=10**6), tiny(0), ResultsStore(tmp_path), {}
-    grid = [slow, quick] if workers > 1 else [slow]                       # one worker: the run would otherwise train in this process
+    grid, limit = ([slow, quick], 6) if workers > 1 else ([slow], 3)       # one worker: the run would otherwise train in this process
     def sweep():
-        try: outcome['report'] = run_sweep(grid, store, workers=workers, run_timeout=10, progress=False, poll=0.2)
+        try: outcome['report'] = run_sweep(grid, store, workers=workers, run_timeout=limit, progress=False, poll=0.2)
         except Exception as e: outcome['error'] = e
     t = threading.Thread(target=sweep, daemon=True); t.start(); t.join(90)
-    assert not t.is_alive(), f'--run-timeout 10 with {workers} worker(s): the run was not ended'
+    assert not t.is_alive(), f'--run-timeout {limit} with {workers} worker(s): the run was not ended'
     e = outcome.get('error')
     assert isinstance(e, SweepError) and list(e.report.failed) == [slow.hash], outcome
-    assert e.report.failed[slow.hash].startswith('Timeout: the run took longer than run_timeout = 10 s; its process was ended')
+    assert e.report.failed[slow.hash].startswith(f'Timeout: the run took longer than run_timeout = {limit} s; its process was ended')
     assert store.load(slow) is None and (workers == 1 or store.load(quick) is not None)
     assert not (tmp_path / 'claims' / f'{slow.hash}.claim').exists()
     assert not [p for p in _worker_processes()], 'a timed-out run still trains'
 
-# === Issue 22: bounded memory and CPU ====================================================================================
+
+def test_dask_sweep_whose_workers_are_killed_over_and_over_ends_soon_after_the_kills_stop(tmp_path):
+    import psutil, random
+    env = {**os.environ, 'DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES': '2'}
+    bin_ = Path(sys.executable).parent
+    sched = subprocess.Popen([str(bin_ / 'dask'), 'scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard',
+                              '--scheduler-file', str(tmp_path / 's.json')], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nannies = []
+    try:
+        wait_for(lambda: (tmp_path / 's.json').exists(), 60, 'the scheduler')
+        addr = json.loads((tmp_path / 's.json').read_text())['address']
+        nannies = [subprocess.Popen([str(bin_ / 'dask'), 'worker', addr, '--nthreads', '1', '--no-dashboard'], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        grid = [tiny(s, width=128, epochs=300, samples_per_class=60) for s in range(10)]        # a few seconds each: work is left
+        store, outcome = ResultsStore(tmp_path / 'r'), {}
+        def sweep():
+            try: outcome['report'] = run_sweep(grid, store, executor='dask', scheduler=addr, progress=False, no_worker_timeout=6, poll=0.5)
+            except Exception as e: outcome['error'] = e
+        t = threading.Thread(target=sweep, daemon=True); t.start()
+        wait_for(lambda: list((tmp_path / 'r' / 'claims').glob('*.claim')), 90, 'the first runs to start')
+        kills, start = 0, time.time()
+        while time.time() - start < 8:                                   # a node being pre-empted: kill after kill
+            workers = [c for n in nannies for c in psutil.Process(n.pid).children()]
+            if workers:
+                try: random.choice(workers).kill(); kills += 1
+                except psutil.Error: pass
+            time.sleep(1.5)
+        for n in nannies: n.kill()                                       # and at last the node is gone: no worker process left
+        last = time.time()
+        t.join(40)
+        assert not t.is_alive(), f'the sweep still runs 40 s after the last of {kills} kills, with no worker left'
+        assert isinstance(outcome.get('error'), SweepError), outcome                              # failed, naming the runs
+        failed, stored = outcome['error'].report.failed, {c.hash for c in grid if store.load(c) is not None}
+        assert set(failed) | stored == {c.hash for c in grid} and not set(failed) & stored, (failed, stored)   # every run accounted for
+        assert any(v.startswith('NoWorkers: the Dask cluster has had no workers for 6 s') for v in failed.values()), failed
+        print(f'{kills} kills; the sweep ended {time.time() - last:.1f} s after the last; {len(stored)} stored, {len(failed)} failed: '
+              f'{sorted(set(v.split(":")[0] for v in failed.values()))}')
+    finally:
+        for p in nannies + [sched]: p.kill(); p.wait()
+
+def test_local_dask_cluster_left_without_workers_gets_fresh_ones(tmp_path, monkeypatch):
+    from dlgn_nb import sweeps
+    monkeypatch.setattr(sweeps, 'REPLACE_AFTER_S', 1.0, raising=False)
+    ex = sweeps.DaskExecutor(workers=1)
+    try:
+        async def give_up(cluster):                                      # its nanny's restarts were killed: it gives up, as they do
+            for name, nanny in list(cluster.workers.items()):
+                await nanny.close(reason='nanny-start-failed'); cluster.workers.pop(name, None)
+        ex.cluster.sync(give_up, ex.cluster)
+        assert not ex.client.scheduler_info().get('workers')
+        cfg = tiny(0); ex.submit(cfg)
+        done, start = [], time.time()
+        while not done and time.time() - start < 60: done = ex.wait(1.0)
+        assert [(c.hash, r is not None) for c, r, _, _ in done] == [(cfg.hash, True)], f'no result {time.time() - start:.0f} s later: {done}'
+    finally: ex.shutdown()
+
+# === Issue 22: bounded memory and CPU for anything read from outside ==================================================
+
+def _peak_mb(code: str, *args) -> tuple:
+    "Run `code` in a fresh process; (its stdout and stderr, how many MB its peak resident memory grew while the code ran)."
+    r = py('''
+        import resource, sys
+        from dlgn_nb import readers, circuit, cli                     # imported first: their memory is not the code's
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+        ''' + textwrap.indent(textwrap.dedent(code), ' ' * 12) + '''
+        except SystemExit: pass
+        except Exception as e: print(f'{type(e).__name__}: {e}')
+        print('peak', (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)''', *args, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.rsplit('peak', 1)[0] + r.stderr, float(r.stdout.rsplit('peak', 1)[1])
+
+def test_row16_idx_file_with_more_data_than_its_header_is_refused_without_decompressing_it(tmp_path):
+    import gzip, zlib
+    path = tmp_path / 'train-images-idx3-ubyte.gz'
+    with gzip.open(path, 'wb', compresslevel=1) as f:                   # the header says 100 images, the stream holds 300 MB
+        f.write(bytes([0, 0, 8, 3]) + b''.join(d.to_bytes(4, 'big') for d in (100, 28, 28)))
+        for _ in range(300): f.write(bytes(2**20))
+    assert path.stat().st_size < 2 * 2**20
+    out, grew = _peak_mb('readers.read_idx(sys.argv[1])', path)
+    assert 'more data than its header declares for shape (100, 28, 28)' in out, out
+    assert grew < 50, f'reading a {path.stat().st_size:,}-byte file took {grew:.0f} MB more'
+
 
 def _model_file(path, gates: int, declared: int | None = None):
     "A valid model file of one layer of `gates` constant gates, written in a stream (its arrays declared as `declared` long, if given)."
@@ -474,7 +482,6 @@ def _model_file(path, gates: int, declared: int | None = None):
                 while left: f.write(chunk[:min(left, len(chunk))]); left -= min(left, len(chunk))
     return path
 
-import numpy as np
 
 def test_row17_model_file_declaring_more_gates_than_the_cap_is_refused_before_loading(tmp_path):
     path = _model_file(tmp_path / 'big.npz', 30_000_000)                  # 30 M gates in a few hundred KB
