@@ -155,13 +155,20 @@ class RunConfig:
 # %% ../nbs/10_experiments.ipynb #8f423fd1
 EVAL_BATCH = 4096
 
+def _evaluated(cfg: RunConfig) -> int:
+    "How many samples a run evaluates at once: the evaluation batch, or fewer where its splits are smaller (a bound: a fifth of all samples)."
+    spec = DATASETS[cfg.dataset]
+    per_class = cfg.samples_per_class or spec.splits.get('per class')
+    total = per_class * cfg.n_classes if per_class else sum(spec.splits.values()) * cfg.n_classes / (spec.max_classes or cfg.n_classes)
+    return int(min(EVAL_BATCH, max(1, 0.2 * total)))
+
 def memory_estimate(cfg: RunConfig) -> dict:
     "Bytes a run of `cfg` needs to train, by part (see above)."
-    n_in, k, b = math.prod(DATASETS[cfg.dataset].input_shape), cfg.n_classes, cfg.batch_size
+    n_in, k, b, e = math.prod(DATASETS[cfg.dataset].input_shape), cfg.n_classes, cfg.batch_size, _evaluated(cfg)
     if cfg.model == 'mlp':
         sizes = [n_in, *[cfg.mlp_hidden] * 3, k]
         weights = sum(x * y + y for x, y in zip(sizes[:-1], sizes[1:]))
-        return {'parameters, gradients, Adam': 16 * weights, 'activations': 4 * 3 * max(b, EVAL_BATCH) * sum(sizes[1:])}
+        return {'parameters, gradients, Adam': 16 * weights, 'activations': 4 * 3 * max(b, e) * sum(sizes[1:])}
     if cfg.model == 'clgn':
         shape, arch = clgn_input(DATASETS[cfg.dataset].input_shape)
         flat, fc = clgn_widths(shape, cfg.width, arch)
@@ -170,7 +177,7 @@ def memory_estimate(cfg: RunConfig) -> dict:
     hidden = dict(cfg.head_params or ()).get('hidden', ())
     head = sum(x * y for x, y in zip([widths[-1], *hidden], [*hidden, k]))
     return {'parameters, gradients, Adam': 16 * (16 * sum(widths) + head), 'wiring': 16 * sum(widths),
-            'activations': 4 * (3 * b * sum(widths) + 2 * EVAL_BATCH * max(widths))}
+            'activations': 4 * (3 * b * sum(widths) + 2 * e * max(widths))}
 
 def available_memory(device: str = 'cpu') -> tuple:
     "`(bytes, where that figure comes from)` free for a run on `device`; `(None, why)` where it cannot be read."
