@@ -12,7 +12,7 @@ from .config import data_dir
 from .data import SYNTHETIC, Dataset, DatasetSpec
 from .readers import REAL_DATASETS
 from .standins import STANDIN_DATASETS
-from .fetch import is_present
+from .fetch import is_present, corrupt_files
 
 # %% ../nbs/06d_datasets.ipynb #d6b88655
 DATASETS: dict[str, DatasetSpec] = {SYNTHETIC.name: SYNTHETIC, **REAL_DATASETS, **STANDIN_DATASETS}
@@ -67,10 +67,14 @@ def resolution_note(name: str, root=None) -> str | None:
             f"({DATASETS[used].description}). `dlgn data fetch {name}` gets the real one.")
 
 # %% ../nbs/06d_datasets.ipynb #d6a50f62
-def dataset_status(root=None) -> list[dict]:
-    "One row per dataset: name, classes, source, whether its files are present, its stand-in."
-    return [{'name': name, 'classes': spec.max_classes or 'any', 'source': spec.source,
-             'present': 'built in' if not spec.files and spec.name not in ('imagenet32', 'combined_mnist')
-                        else ('yes' if is_present(name, root) else 'no'),
+def _presence(name: str, spec, root, verify: bool) -> str:
+    if not spec.files and name not in ('imagenet32', 'combined_mnist'): return 'built in'
+    if not is_present(name, root): return 'no'
+    bad = corrupt_files(name, root) if verify else []
+    return f"corrupt ({', '.join(p.name for p in bad)}: wrong MD5)" if bad else 'yes'
+
+def dataset_status(root=None, verify: bool = False) -> list[dict]:
+    "One row per dataset: name, classes, source, whether its files are present (with `verify`, and match their checksums), its stand-in."
+    return [{'name': name, 'classes': spec.max_classes or 'any', 'source': spec.source, 'present': _presence(name, spec, root, verify),
              'stand-in': spec.standin or '', 'description': spec.description}
             for name, spec in sorted(DATASETS.items())]

@@ -6,7 +6,7 @@
 __all__ = ['ENGINES', 'binarize', 'KernelEvaluator', 'predictor', 'load_inputs', 'evaluate_model']
 
 # %% ../nbs/09c_infer.ipynb #f80c7217
-import time
+import time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,7 +16,9 @@ from .datasets import load_dataset, resolve_dataset
 from .circuit import DiscreteModel, check_bits, to_torch
 from .packed import PackedEvaluator, plan
 from .cuda import kernels_for, pack_bits, group_counts, tile_launch, pycuda_available
-from .codegen import CompiledModel
+from .codegen import CompiledModel, TooLargeForC
+from .files import regular_file
+from .readers import npz_header
 
 # %% ../nbs/09c_infer.ipynb #c5c7b95b
 def binarize(dm: DiscreteModel, x) -> np.ndarray:
@@ -76,32 +78,54 @@ class KernelEvaluator:
 # %% ../nbs/09c_infer.ipynb #fa0b97cd
 ENGINES = ('numpy', 'c', 'torch', 'cuda')
 
-def predictor(dm: DiscreteModel, engine: str = 'numpy', threads: int = 1):
-    "A function from input bits to labels on `engine` (`numpy`: packed evaluator, `c`: generated C, `torch`: PyTorch eval, `cuda`: the PyCUDA kernels)."
+def _engine(fn, name: str):
+    "`fn`, marked with the engine that runs it."
+    run = lambda bits: fn(bits)
+    run.engine = name
+    return run
+
+def predictor(dm: DiscreteModel, engine: str = 'numpy', threads: int = 1, compile_any_size: bool = False):
+    "A function from input bits to labels on `engine` (`numpy`: packed evaluator, `c`: generated C, `torch`: PyTorch eval, `cuda`: the PyCUDA kernels); see above."
     check_choice('engine', engine, ENGINES); check_int('threads', threads, 1)
     if engine == 'cuda':
         if not pycuda_available(): raise ValueError("engine 'cuda' needs a GPU, pycuda and a CUDA driver (`pip install -e .[cuda]`); "
                                                     "none here: use numpy, c or torch")
-        return KernelEvaluator(dm, 'cuda').predict
-    if engine == 'numpy': return PackedEvaluator(dm).predict
+        return _engine(KernelEvaluator(dm, 'cuda').predict, 'cuda')
     if engine == 'c':
-        cm = CompiledModel(dm)
-        return lambda bits: cm.predict(bits, threads)
+        try:
+            cm = CompiledModel(dm, **({'max_gates': None, 'max_groups': None} if compile_any_size else {}))
+            return _engine(lambda bits: cm.predict(bits, threads), 'c')
+        except TooLargeForC as e:
+            warnings.warn(f"{e}; using the numpy engine instead (dlgn infer --compile-any-size compiles it anyway)", RuntimeWarning, stacklevel=2)
+            engine = 'numpy'
+    if engine == 'numpy': return _engine(PackedEvaluator(dm).predict, 'numpy')
     net = to_torch(dm)
     def run(bits):
         bits = check_bits(bits, dm.n_inputs)
         with torch.no_grad(): return torch.cat([net(torch.from_numpy(bits[i:i + 4096])).argmax(1) for i in range(0, len(bits), 4096)]).numpy()
-    return run
+    return _engine(run, 'torch')
 
 # %% ../nbs/09c_infer.ipynb #2587f518
+def _same_data(prov: dict, name: str, ds, k: int, seed: int):
+    "Refuse dataset `ds` (`k` classes, data seed `seed`) where its classes, or its generated data, are not those model provenance `prov` was trained on."
+    if prov.get('dataset') != name: return
+    trained, chosen = prov.get('classes'), ds.info.get('classes')
+    generated = ds.info.get('source') == 'generated' and 'data_seed' in prov and seed != prov['data_seed']
+    if ('classes' in prov and trained != chosen) or generated:
+        show = lambda c: 'all its classes' if c is None else f"classes {c[:8]}{'...' if len(c) > 8 else ''}"
+        raise ValueError(f"the model was trained on {show(trained)} of {name} (data seed {prov.get('data_seed')}), but {k} classes with data "
+                         f"seed {seed} select {show(chosen) if trained != chosen else 'other generated data'}: its labels would "
+                         f"mean other classes. Leave --classes and --data-seed unset to evaluate on the model's own")
+
 def load_inputs(dm: DiscreteModel, source: str, split: str = 'test', n_classes: int | None = None, data_seed: int | None = None,
                 root=None) -> tuple:
     "`(bits, labels, description)` of `source` (an .npz file, or a dataset name) for model `dm`."
     check_choice('split', split, ('train', 'val', 'test'))
-    if Path(source).suffix == '.npz' or Path(source).is_file():
-        z = np.load(source, allow_pickle=False)
+    if Path(source).suffix == '.npz' or Path(source).exists():
+        z = np.load(regular_file(source, 'data file'), allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile): raise ValueError(f"{source}: an .npz archive with 'y' and 'x' or 'bits' is needed")
         with z:
+            for k in z.files: npz_header(z, k, source)                  # no Python objects in a data file
             if 'y' not in z.files or ('x' in z.files) == ('bits' in z.files):
                 raise ValueError(f"{source} must hold labels 'y' and either raw inputs 'x' or input bits 'bits'; it has {sorted(z.files)}")
             bits = binarize(dm, z['x']) if 'x' in z.files else check_bits(np.asarray(z['bits']).reshape(len(z['bits']), -1), dm.n_inputs)
@@ -113,6 +137,7 @@ def load_inputs(dm: DiscreteModel, source: str, split: str = 'test', n_classes: 
         seed = data_seed if data_seed is not None else prov.get('data_seed', 0)
         options = prov.get('options', {}) if prov.get('dataset') == name else {}
         ds = load_dataset(name, k, seed=seed, root=root, **options)
+        _same_data(prov, name, ds, k, seed)
         if ds.info.get('preprocessing', {'type': 'binary'}) != dm.preprocessing:
             raise ValueError(f"dataset {name!r} gives inputs preprocessed as {ds.info.get('preprocessing')}, but the model reads "
                              f"{dm.preprocessing}: it was trained on other data")
@@ -123,10 +148,11 @@ def load_inputs(dm: DiscreteModel, source: str, split: str = 'test', n_classes: 
     return bits, check_labels(bits, y, dm.n_classes, f'labels of {source}'), what
 
 # %% ../nbs/09c_infer.ipynb #e5a11b00
-def evaluate_model(dm: DiscreteModel, bits: np.ndarray, y: np.ndarray, engine: str = 'numpy', threads: int = 1) -> dict:
-    "Accuracy of `dm` on `bits`, `y`, and the throughput of `engine` (samples per second)."
-    predict = predictor(dm, engine, threads)
+def evaluate_model(dm: DiscreteModel, bits: np.ndarray, y: np.ndarray, engine: str = 'numpy', threads: int = 1,
+                   compile_any_size: bool = False) -> dict:
+    "Accuracy of `dm` on `bits`, `y`, and the throughput of `engine` (samples per second; `engine` says which ran)."
+    predict = predictor(dm, engine, threads, compile_any_size)
     predict(bits[:64])                                     # compile / warm up outside the timing
     t = time.perf_counter(); labels = predict(bits); dt = time.perf_counter() - t
     return {'accuracy': float((labels == y).mean()) if len(y) else float('nan'), 'n': len(y),
-            'samples_per_second': len(y) / dt if dt > 0 else float('inf'), 'engine': engine, 'threads': threads}
+            'samples_per_second': len(y) / dt if dt > 0 else float('inf'), 'engine': predict.engine, 'threads': threads}

@@ -6,10 +6,11 @@
 __all__ = ['RECORD_FIELDS', 'record_problem', 'ResultsStore']
 
 # %% ../nbs/10a_store.ipynb #a6a3c803
-import json, os, socket, time, traceback, warnings
+import json, os, re, socket, time, traceback, uuid, warnings
 from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
+import dlgn_nb
 from .files import TMP_PREFIX, atomic_write, Claim
 from .experiments import RunConfig, environment
 
@@ -28,52 +29,84 @@ def record_problem(record, name: str) -> str | None:
     if not isinstance(record['metrics'], dict) or 'test_acc' not in record['metrics']: return 'its metrics lack test_acc'
     return None
 
+def _written_by(record) -> str:
+    "Which dlgn_nb wrote `record`, where that is not this one (for the set-aside warning)."
+    env = record.get('environment') if isinstance(record, dict) else None
+    v = env.get('dlgn_nb') if isinstance(env, dict) else None
+    if not isinstance(v, str) or v == dlgn_nb.__version__: return ''
+    num = lambda s: tuple(int(x) for x in re.findall(r'\d+', s))
+    return f"; written by dlgn_nb {v}{', newer than' if num(v) > num(dlgn_nb.__version__) else ', not'} this {dlgn_nb.__version__}"
+
 class ResultsStore:
-    "Run records keyed by configuration hash, in folder `root` (checked to be a writable folder when made)."
+    "Run records keyed by configuration hash, in folder `root` (created if missing; read-only serves reads)."
     def __init__(self, root):
         self.root = Path(root).expanduser()
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"results folder {str(self.root)!r} is a file, not a folder")
         try: self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise ValueError(f"cannot create the results folder {str(self.root)!r} ({e.strerror})") from None
-        if not os.access(self.root, os.W_OK | os.X_OK): raise ValueError(f"the results folder {str(self.root)!r} is not writable")
+        self.writable = os.access(self.root, os.W_OK | os.X_OK)
         self.set_aside: list[str] = []
+
+    def check_writable(self, why: str = 'store runs'):
+        "A `ValueError` naming the folder if runs cannot be stored in it; `why` says what needed it."
+        if not self.writable:
+            raise ValueError(f"the results folder {str(self.root)!r} is not writable, so it cannot {why} (it still serves the runs it holds)")
 
     def path(self, cfg: RunConfig | str) -> Path: return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.json"
 
-    def _set_aside(self, p: Path, why: str):
-        os.replace(p, p.with_suffix('.json.invalid'))
+    def record_id(self, cfg: RunConfig | str) -> tuple | None:
+        "The identity of `cfg`'s record file as it is now (a replaced record is another file), `None` if there is none."
+        try: st = self.path(cfg).stat()
+        except FileNotFoundError: return None
+        return st.st_dev, st.st_ino, st.st_mtime_ns
+
+    def _set_aside(self, p: Path, raw: bytes, why: str):
+        "Move the invalid record `p` (read as `raw`) aside under a name of its own (see above)."
+        if not self.writable:
+            warnings.warn(f"results: {p.name} is not a valid record ({why}); the folder is read-only, so it stays where it is and the "
+                          f"run counts as missing", RuntimeWarning, stacklevel=3)
+            return
+        aside = p.with_name(f"{p.name}.invalid-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}")
+        try: os.rename(p, aside)
+        except FileNotFoundError: return                            # another process set it aside at the same moment
+        if aside.read_bytes() != raw:                               # a valid record was written in between: put it back
+            try: os.link(aside, p); aside.unlink(); return
+            except FileExistsError: why += '; replaced again while it was set aside'
         self.set_aside.append(f'{p.name}: {why}')
-        warnings.warn(f"results: {p.name} is not a valid record ({why}); set aside as {p.name}.invalid, the run counts as missing",
+        warnings.warn(f"results: {p.name} is not a valid record ({why}); set aside as {aside.name}, the run counts as missing",
                       RuntimeWarning, stacklevel=3)
 
     def load(self, cfg: RunConfig | str) -> dict | None:
         "The valid record of run `cfg` (a configuration or its hash), or None; an invalid file is set aside."
         p = self.path(cfg)
-        try: text = p.read_text()
+        try: raw = p.read_bytes()
         except FileNotFoundError: return None
-        try: record = json.loads(text)
+        try: record = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            self._set_aside(p, f'not JSON: {e}'); return None
+            self._set_aside(p, raw, f'not JSON: {e}'); return None
         problem = record_problem(record, p.stem)
-        if problem: self._set_aside(p, problem); return None
+        if problem: self._set_aside(p, raw, problem + _written_by(record)); return None
         return record
 
     def save(self, record: dict) -> Path:
         "Write (or atomically replace) a valid record; a failure noted for the same run is removed."
         problem = record_problem(record, record.get('hash') if isinstance(record, dict) else None)
         if problem: raise ValueError(f"refusing to store an invalid record: {problem}")
+        self.check_writable('store run ' + record['hash'])
         p = atomic_write(self.path(record['hash']), json.dumps(record, indent=1, default=str))
         self.failure_path(record['hash']).unlink(missing_ok=True)
         return p
 
     def clean_partial(self, min_age_s: float = 60.0) -> int:
-        "Remove temporary files of interrupted writes older than `min_age_s`; returns how many."
+        "Remove what interrupted writes and claims left (`.tmp-*`, moved-aside claims) older than `min_age_s`; returns how many."
+        if not self.writable: return 0
         now, n = time.time(), 0
-        for p in self.root.glob(f'{TMP_PREFIX}*.part'):
+        for p in [*self.root.glob(f'{TMP_PREFIX}*'), *(self.root / 'claims').glob(f'{TMP_PREFIX}*'),
+                  *(self.root / 'claims').glob('*.claim.stale-*'), *(self.root / 'claims').glob('*.claim.released-*')]:
             try:
                 if now - p.stat().st_mtime > min_age_s: p.unlink(); n += 1
-            except FileNotFoundError: pass
+            except OSError: pass
         return n
 
     def missing(self, cfgs) -> list[RunConfig]:

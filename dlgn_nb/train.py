@@ -31,7 +31,9 @@ def resolve_device(device: str = 'auto') -> torch.device:
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} requested but PyTorch sees no CUDA GPU here (torch {torch.__version__}); use device='cpu'")
+        raise ValueError(f"device {device!r} requested but PyTorch sees no CUDA GPU here (torch {torch.__version__}); use device='cpu'")
+    if d.type == 'cuda' and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} requested but this machine has {torch.cuda.device_count()} GPU(s): cuda:0..cuda:{torch.cuda.device_count() - 1}")
     return d
 
 # %% ../nbs/07_train.ipynb #05b9b826

@@ -221,3 +221,224 @@ def test_unexpected_error_prints_one_line_and_debug_shows_the_traceback(tmp_path
     user_error(r, 'unreadable or truncated discrete model file')
     r = dlgn('--debug', 'infer', tmp_path / 'nothere.npz', 'synthetic')
     assert 'Traceback' in r.stderr
+
+# === Issue 22: nothing silently wrong, round 3 ============================================================================
+# Each test is named after the row of the issue's table (or the wording defect) it reproduces.
+import io, tarfile
+from conftest import cli
+
+def _idx_dataset(root, name='mnist', size=28, test_size=None, n=60):
+    from dlgn_nb.readers import IDX_FILES, write_idx
+    (root / name).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for f, s in zip(IDX_FILES, (size, None, test_size or size, None)):
+        write_idx(root / name / f, rng.integers(0, 256, (n, s, s), dtype=np.uint8) if s else (np.arange(n) % 10).astype(np.uint8))
+    return root
+
+SMALL_RUN = ['--set', 'n_classes=10', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1']
+
+@pytest.mark.parametrize('train,test', [(20, 20), (28, 20)], ids=['20x20', 'mixed'])
+def test_row4_mnist_files_of_another_image_size_are_refused_before_training(tmp_path, train, test):
+    data = _idx_dataset(tmp_path / 'data', size=train, test_size=test)
+    r = cli('run', '--set', 'dataset=mnist', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': data})
+    user_error(r, f"holds items of shape ({test}, {test}), but this dataset's are (28, 28): not its file")
+    assert not [p for p in (tmp_path / 'r').glob('*.json') if not p.name.endswith('.failed.json')], 'a record was stored for data that is not MNIST'
+
+def _cifar_archive(path, extra):
+    "A CIFAR-10 archive with its declared members, plus `extra` members [(name, batch)]."
+    from dlgn_nb.readers import write_cifar
+    rng = np.random.default_rng(0)
+    batch = lambda n: (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), np.arange(n) % 10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_cifar(path, 'cifar10', {'data_batch_1': batch(30), 'test_batch': batch(20)})
+    with tarfile.open(path) as src: blobs = {m.name: src.extractfile(m).read() for m in src.getmembers()}
+    with tarfile.open(path, 'w:gz') as tar:
+        for name, blob in [*blobs.items(), *((name, blobs[copy_of]) for name, copy_of in extra)]:
+            m = tarfile.TarInfo(name); m.size = len(blob); tar.addfile(m, io.BytesIO(blob))
+
+@pytest.mark.parametrize('extra', [[('cifar-10-batches-py/test_batch', 'cifar-10-batches-py/test_batch')],
+                                   [('other/test_batch', 'cifar-10-batches-py/test_batch'), ('other/data_batch_1', 'cifar-10-batches-py/data_batch_1')]],
+                         ids=['duplicated_member', 'other_folder'])
+def test_row5_cifar_archive_with_extra_batches_does_not_double_a_split(tmp_path, extra):
+    from dlgn_nb.readers import read_cifar, DataFilesError
+    archive = tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz'
+    _cifar_archive(archive, extra)
+    with pytest.raises(DataFilesError, match='appears twice|unexpected member'): read_cifar(archive)
+    r = cli('run', '--set', 'dataset=cifar10', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': tmp_path / 'data'})
+    user_error(r, str(archive))
+
+def _tiny_run(results, *extra, env=None):
+    r = cli('run', *TINY, '--results', results, *extra, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout), r
+
+def test_row1_force_never_returns_the_old_record_while_another_process_holds_the_claim(tmp_path):
+    import socket, threading
+    from dlgn_nb.store import ResultsStore
+    res = tmp_path / 'r'
+    old, _ = _tiny_run(res)
+    store = ResultsStore(res)
+    other = store.claim(old['hash']); assert other.acquire()             # another process is training it again
+    newer = {**store.load(old['hash'])}; newer['metrics'] = {**newer['metrics'], 'test_acc': 0.123456}
+    threading.Timer(3.0, lambda: (store.save(newer), other.release())).start()
+    t = time.time()
+    new, r = _tiny_run(res, '--force')
+    assert new['test_acc'] == 0.123456, f'--force returned the record it was asked to replace: {new}'   # the other's new record
+    assert time.time() - t > 2.5
+    assert f"run {old['hash']} is claimed by pid {os.getpid()} on {socket.gethostname()}" in r.stderr, r.stderr   # the wait says who
+    assert 'taken over if it is not renewed by' in r.stderr
+
+def test_row1_save_model_trains_when_the_claim_holder_leaves_no_model_file(tmp_path):
+    import threading
+    from dlgn_nb.store import ResultsStore
+    res, models = tmp_path / 'r', tmp_path / 'm'
+    old, _ = _tiny_run(res)
+    other = ResultsStore(res).claim(old['hash']); assert other.acquire()
+    threading.Timer(3.0, other.release).start()                           # it ends without a record or a model file
+    new, r = _tiny_run(res, '--save-model', models)
+    assert (models / f"{old['hash']}.npz").exists(), f'exit 0 without the model file: {r.stderr[-1000:]}'
+
+def test_row2_broken_settings_file_found_by_discovery_is_an_error_naming_file_and_line(tmp_path, home):
+    for text, line, what in [('[paths]\nresults_dir = r\nresults_dir = s\n', 3, "the key 'results_dir' appears twice in [paths]"),
+                             ('results_dir = r\n[paths]\n', 1, "'results_dir = r' comes before the first [section]")]:
+        (tmp_path / 'settings.ini').write_text(text)
+        r = cli('data', 'list', cwd=tmp_path)
+        user_error(r, f"{tmp_path / 'settings.ini'}, line {line}: {what}")
+        assert str(home) not in r.stdout                                  # nothing silently goes to $DLGN_HOME
+
+def test_row3_infer_with_another_data_seed_refuses_another_class_subset(tmp_path):
+    r = cli('run', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=64', '--set', 'depth=2', '--set', 'epochs=1',
+            '--results', tmp_path / 'r', '--save-model', tmp_path / 'm')
+    rec = json.loads(r.stdout)
+    model = tmp_path / 'm' / f"{rec['hash']}.npz"
+    assert cli('infer', model, 'mnist5k').returncode == 0
+    user_error(cli('infer', model, 'mnist5k', '--data-seed', '1'), 'select classes')
+    user_error(cli('infer', model, 'mnist5k', '--classes', '3'), 'its labels would mean other classes')
+
+def test_row15_equal_head_params_are_one_run(tmp_path):
+    base = ['--set', 'head=groupsum_dropout', '--results', tmp_path / 'r']
+    first, _ = _tiny_run(tmp_path / 'r', '--set', 'head=groupsum_dropout', '--set', 'head_params=[["p", 0]]')
+    again = cli('run', *TINY, *base, '--set', 'head_params=[["p", 0.0]]')
+    assert json.loads(again.stdout)['hash'] == first['hash'], 'p = 0 and p = 0.0 trained twice'
+    from dataclasses import asdict
+    from dlgn_nb.experiments import RunConfig
+    from dlgn_nb.figures import figure_grid
+    grid = [c for c in figure_grid('fig_11', 'smoke') if c.head_params]
+    assert all(RunConfig.from_dict({**asdict(c), 'head_params': [[k, int(v) if float(v).is_integer() else v] for k, v in c.head_params]}).hash == c.hash
+               for c in grid)                                             # a grid built from other number types finds the same runs
+
+# --- wording defects ------------------------------------------------------------------------------------------------------
+
+def _small_model(folder, seed):
+    "A small model file (unique per `seed`, so its C is compiled afresh) and data for it."
+    from dlgn_nb.circuit import random_discrete, save_discrete
+    folder.mkdir(parents=True, exist_ok=True)
+    save_discrete(random_discrete(64, [40, 20], 2, seed=seed), folder / 'm.npz')
+    np.savez(folder / 'd.npz', bits=np.zeros((8, 64), np.uint8), y=np.arange(8) % 2)
+    return folder / 'm.npz', folder / 'd.npz'
+
+def test_wording_disk_error_names_the_path(tmp_path):
+    from test_faults import UNSHARE, DLGN
+    if not UNSHARE: pytest.skip('unshare -r is not allowed here: no private tmpfs to fill')
+    disk = tmp_path / 'disk'; disk.mkdir()
+    fill = f'mount -t tmpfs -o size=64k tmpfs {disk} && mkdir {disk}/r && (dd if=/dev/zero of={disk}/fill bs=4k 2>/dev/null; true)'
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', *TINY, '--results', str(disk / 'r')],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    user_error(r, f"dlgn: error: {disk / 'r'}", code=1)
+    assert 'No space left on device' in r.stderr and 'internal error' not in r.stderr, r.stderr
+
+def test_wording_user_and_environment_errors_are_not_internal(tmp_path):
+    import torch
+    user_error(cli('run', *TINY, '--set', 'device=cuda:99', '--results', tmp_path / 'r'),
+               "device 'cuda:99' requested but " + ('this machine has' if torch.cuda.is_available() else 'PyTorch sees no CUDA GPU'))
+    model, data = _small_model(tmp_path / 'm', 1)
+    cache = tmp_path / 'cache'; cache.mkdir(); os.chmod(cache, 0o777)
+    user_error(cli('infer', model, data, '--engine', 'c', env={'DLGN_CACHE': cache}), 'writable by other users', code=1)
+
+def test_wording_save_model_with_a_tilde_goes_home(tmp_path):
+    work = tmp_path / 'work'; work.mkdir()
+    r = cli('run', *TINY, '--results', tmp_path / 'r', '--save-model=~/models', cwd=work, env={'HOME': tmp_path})
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'models' / f"{json.loads(r.stdout)['hash']}.npz").exists() and not (work / '~').exists()
+
+def test_wording_dlgn_cache_with_a_tilde_goes_home(tmp_path):
+    model, data = _small_model(tmp_path / 'm', 2)
+    work = tmp_path / 'work'; work.mkdir()
+    r = cli('infer', model, data, '--engine', 'c', cwd=work, env={'HOME': tmp_path, 'DLGN_CACHE': '~/cache'})
+    assert r.returncode == 0, r.stderr
+    assert list((tmp_path / 'cache').glob('dlgn_model-*.so')) and not (work / '~').exists()
+
+def test_wording_invalid_setting_is_named_with_its_key_and_file_before_any_output(tmp_path):
+    (tmp_path / 'settings.ini').write_text('[design]\nfig03_taus = nan, 10\n')
+    r = cli('list', cwd=tmp_path)
+    user_error(r, f"setting fig03_taus = 'nan, 10' in [design] of {tmp_path / 'settings.ini'} is not a list of finite numbers")
+    assert r.stdout == '', 'half a table, then the error'
+
+def test_wording_unusable_dlgn_cache_is_said_before_training(tmp_path):
+    (tmp_path / 'f').write_text('')
+    r = cli('run', *TINY, '--results', tmp_path / 'r', env={'DLGN_CACHE': tmp_path / 'f'})
+    assert r.returncode == 0 and f"dlgn: warning: DLGN_CACHE='{tmp_path / 'f'}' is a file, not a folder" in r.stderr, r.stderr
+
+def test_wording_dlgn_cache_pointing_at_a_file_says_so(tmp_path):
+    (tmp_path / 'f').write_text('')
+    model, data = _small_model(tmp_path / 'm', 3)
+    r = cli('infer', model, data, '--engine', 'c', env={'DLGN_CACHE': tmp_path / 'f'})
+    user_error(r, f"DLGN_CACHE='{tmp_path / 'f'}' is a file, not a folder", code=1)
+    assert '--debug' not in r.stderr
+
+def test_wording_cc_with_a_launcher_is_a_compiler(tmp_path):
+    import shutil
+    model, data = _small_model(tmp_path / 'm', 4)
+    r = cli('infer', model, data, '--engine', 'c', env={'CC': f"env {shutil.which('gcc')}", 'DLGN_CACHE': tmp_path / 'cache'})
+    assert r.returncode == 0 and '(c, 1 thread)' in r.stdout, r.stderr
+
+def test_wording_claim_wait_names_the_holder_its_host_and_the_lease_end(tmp_path, capsys):
+    import socket, threading
+    from dlgn_nb.experiments import RunConfig
+    from dlgn_nb.store import ResultsStore
+    from dlgn_nb.sweeps import run_sweep
+    store, cfg = ResultsStore(tmp_path), RunConfig(n_classes=3, samples_per_class=30, width=32, depth=2, epochs=1)
+    other = store.claim(cfg); assert other.acquire()
+    threading.Timer(1.0, other.release).start()
+    assert run_sweep([cfg], store, poll=0.2).trained == 1
+    err = capsys.readouterr().err
+    assert f'run {cfg.hash} is claimed by pid {os.getpid()} on {socket.gethostname()} (since ' in err, err
+    assert 'taken over if it is not renewed by' in err and '(lease 120 s)' in err
+
+def test_wording_model_file_that_needs_unpickling_is_refused_without_suggesting_allow_pickle(tmp_path):
+    model, data = _small_model(tmp_path / 'm', 5)
+    with np.load(model) as z: arrays = dict(z)
+    arrays['layer0_gate'] = np.array([None] * len(arrays['layer0_gate']), dtype=object)
+    np.savez(tmp_path / 'pickled.npz', **arrays)
+    r = cli('infer', tmp_path / 'pickled.npz', data)
+    user_error(r, 'layer0_gate: holds Python objects (object), which would have to be unpickled')
+    assert 'allow_pickle' not in r.stderr
+
+def test_wording_data_list_says_corrupt_for_a_file_failing_its_checksum(tmp_path):
+    from dlgn_nb.readers import IDX_FILES
+    (tmp_path / 'kmnist').mkdir()
+    for f in IDX_FILES: (tmp_path / 'kmnist' / f).write_bytes(b'not the published file')
+    r = cli('data', 'list', env={'DLGN_DATA': tmp_path})
+    line = next(l for l in r.stdout.splitlines() if l.strip().startswith('kmnist'))
+    assert 'present: corrupt' in line and 'wrong MD5' in line, line
+
+def test_wording_index_of_a_folder_typo_creates_nothing(tmp_path):
+    user_error(cli('index', '--folder', tmp_path / 'paper_figuers'), 'is not a folder')
+    assert not (tmp_path / 'paper_figuers').exists()
+
+def test_wording_run_output_prints_paths_as_they_are(tmp_path):
+    res = tmp_path / 'résultats ü'
+    r = cli('run', *TINY, '--results', res)
+    assert r.returncode == 0 and f'"path": "{res}' in r.stdout, r.stdout
+
+def test_wording_warning_shows_its_message_not_a_source_line(tmp_path):
+    from dlgn_nb.codegen import c_source, C_FLAGS
+    from dlgn_nb.native import build_library
+    from dlgn_nb.circuit import load_discrete
+    model, data = _small_model(tmp_path / 'm', 6)
+    lib = build_library(c_source(load_discrete(model)), 'dlgn_model', C_FLAGS, 'c')
+    lib.write_bytes(b'')                                                  # a corrupt cached library: rebuilt, with a warning
+    r = subprocess.run([str(Path(sys.executable).parent / 'dlgn'), 'infer', str(model), str(data), '--engine', 'c'], capture_output=True,
+                       text=True, cwd=ROOT, env={**os.environ, 'DLGN_CACHE': str(lib.parent)}, timeout=120)
+    assert r.returncode == 0 and 'dlgn: warning: the cached library' in r.stderr, r.stderr
+    assert 'warnings.warn' not in r.stderr and 'RuntimeWarning' not in r.stderr, r.stderr
