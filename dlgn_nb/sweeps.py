@@ -336,6 +336,8 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
                         if not claim.acquire():
                             waiting.append(cfg); watched[cfg.hash] = claim
                             say(f"run {cfg.hash} is claimed by {claim.describe()}; waiting for its record"); continue
+                        if stored_by_another(cfg):                       # stored between the check and the claim
+                            claim.release(); report.others += 1; tick(); continue
                         claims[cfg.hash] = claim; heartbeat.add(claim); ex.submit(cfg)
                     if claims:
                         for cfg, record, error, exc in ex.wait(timeout=poll):
