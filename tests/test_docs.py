@@ -66,7 +66,8 @@ def test_every_library_page_shows_executed_outputs(site):
 
 
 def test_every_paper_page_shows_its_figure_or_table(site):
-    figures = {p.stem: json.loads(p.read_text()).get('figure_id') for p in (ROOT / 'paper_figures').glob('*.json')}
+    sidecars = {p.stem: json.loads(p.read_text()) for p in (ROOT / 'paper_figures').glob('*.json')}
+    figures = {s: d.get('figure_id') for s, d in sidecars.items() if isinstance(d, dict)}     # verdicts.json is a list
     for nb in PAPER:
         page, made = site[f'paper/{nb}.html'], [s for s, f in figures.items() if f and nb.startswith(f)]
         assert made, f'{nb}: nothing committed in paper_figures/'
