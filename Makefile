@@ -67,7 +67,7 @@ index: $(STAMP) ## write the README index of the profile's figures folder
 plan: $(STAMP) ## the bill of `make figures PROFILE=...` before it trains: runs, sample-steps, memory, CPU and GPU hours per figure
 	$(BIN)/dlgn plan --profile $(PROFILE) --workers $(WORKERS)
 
-data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
+data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (`dlgn data fetch imagenet32` says what to download and where)
 	$(BIN)/dlgn data fetch all
 	$(BIN)/dlgn data list
 
@@ -87,13 +87,15 @@ check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (re
 sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (nbdev-export, nbdev-clean)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
 
-bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference, circuit simplification (vs torchlogix)
+bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference, circuit simplification (vs torchlogix), the README example with a busy core, dlgn's start-up
 	$(BIN)/python tests/bench_training.py
 	$(BIN)/python tests/bench_width.py
 	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py
 	$(BIN)/python tests/bench_circuit.py --synth --heads
+	$(BIN)/python tests/bench_shared.py
+	$(BIN)/python tests/bench_cli.py
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

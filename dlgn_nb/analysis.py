@@ -7,6 +7,7 @@ __all__ = ['activation_rates', 'activation_histogram', 'per_class_accuracy', 'di
            'output_pruning', 'history_frame']
 
 # %% ../nbs/08_analysis.ipynb #e7d19b1f
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import numpy as np
 import pandas as pd
 import torch

@@ -6,6 +6,7 @@
 __all__ = ['check_choice', 'check_int', 'check_float', 'bit_width', 'require']
 
 # %% ../nbs/00b_checks.ipynb #d3de26f3
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from numbers import Integral, Real
 

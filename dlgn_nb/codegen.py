@@ -7,6 +7,7 @@ __all__ = ['C_FLAGS', 'C_MAX_GATES', 'C_MAX_GROUPS', 'SECONDS_PER_GROUP', 'c_exp
            'CompiledModel', 'verilog_expression', 'verilog_source', 'verilog_group_sum', 'simulate_verilog']
 
 # %% ../nbs/09b_codegen.ipynb #a94805d7
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, shutil, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np

@@ -7,6 +7,7 @@ __all__ = ['CONV_KERNEL_SOURCE', 'CLGN_ARCHS', 'CLGN_WIDTHS', 'TreeFunction', 'c
            'conv_output_size', 'ConvLogicLayer', 'image_channels', 'clgn_widths', 'CLGN']
 
 # %% ../nbs/05_conv.ipynb #2f35201d
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, math
 import torch
 from torch import nn

@@ -9,6 +9,7 @@ __all__ = ['CUDA_SOURCE', 'EMULATION_SHIM', 'MAX_GRID', 'MAX_BLOCK_THREADS', 'ke
            'group_counts', 'packed_counts', 'nvcc_report']
 
 # %% ../nbs/02_cuda.ipynb #4e390172
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, math, re, shutil, subprocess, tempfile
 from functools import lru_cache
 from pathlib import Path

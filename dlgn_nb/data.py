@@ -8,16 +8,27 @@ __all__ = ['PAPER_SYNTHETIC_CLASSES', 'SYNTHETIC', 'PackedBits', 'ScaledBytes', 
            'synthetic_pattern', 'make_synthetic', 'DatasetSpec']
 
 # %% ../nbs/06_data.ipynb #c3c55121
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import dataclass, field
 from typing import Callable
 import math
+import sys
 import numpy as np
-import torch
 
 # %% ../nbs/06_data.ipynb #a188dc57
+def _torch():
+    "PyTorch, imported at first use: describing or checking datasets (`dlgn data list`) does not load it."
+    import torch
+    return torch
+
+def _is_tensor(x) -> bool:
+    "Whether `x` is a PyTorch tensor (never, while PyTorch is not loaded)."
+    t = sys.modules.get('torch')
+    return t is not None and isinstance(x, t.Tensor)
+
 def _index(idx, n: int):
     "A numpy index (int, slice or int array) from an int, slice, index tensor/array or boolean mask."
-    if isinstance(idx, torch.Tensor): idx = idx.cpu().numpy()
+    if _is_tensor(idx): idx = idx.cpu().numpy()
     if isinstance(idx, np.ndarray) and idx.dtype == bool:
         if len(idx) != n: raise IndexError(f"boolean mask of length {len(idx)} for {n} samples")
         idx = np.flatnonzero(idx)
@@ -25,7 +36,8 @@ def _index(idx, n: int):
 
 class PackedBits:
     "Binary samples of shape `sample_shape`, stored 8 bits to a byte; indexing unpacks to a uint8 0/1 tensor."
-    dtype = torch.uint8
+    @property
+    def dtype(self): return _torch().uint8
     def __init__(self, packed: np.ndarray, sample_shape: tuple):
         self.packed, self.sample_shape = np.ascontiguousarray(packed, dtype=np.uint8), tuple(sample_shape)
         self.n_features = math.prod(self.sample_shape)
@@ -35,7 +47,7 @@ class PackedBits:
     @classmethod
     def from_bits(cls, bits) -> 'PackedBits':
         "Pack `bits` `[n, ...]` (nonzero = 1)."
-        bits = np.asarray(bits.numpy() if isinstance(bits, torch.Tensor) else bits)
+        bits = np.asarray(bits.numpy() if _is_tensor(bits) else bits)
         return cls(np.packbits(bits.reshape(len(bits), -1) != 0, axis=1, bitorder='little'), bits.shape[1:])
 
     def __len__(self): return len(self.packed)
@@ -44,11 +56,11 @@ class PackedBits:
     @property
     def nbytes(self): return self.packed.nbytes
 
-    def __getitem__(self, idx) -> torch.Tensor:
+    def __getitem__(self, idx) -> 'torch.Tensor':
         rows = self.packed[_index(idx, len(self))]
         bits = np.unpackbits(rows.reshape(-1, rows.shape[-1]), axis=1, count=self.n_features, bitorder='little')
         bits = bits.reshape(-1, *self.sample_shape)
-        return torch.from_numpy(bits[0] if rows.ndim == 1 else bits)
+        return _torch().from_numpy(bits[0] if rows.ndim == 1 else bits)
 
     def take(self, idx) -> 'PackedBits': return PackedBits(self.packed[_index(idx, len(self))], self.sample_shape)
     def numpy(self) -> np.ndarray: return self[:].numpy()
@@ -57,7 +69,8 @@ class PackedBits:
 
 class ScaledBytes:
     "Grey-level samples stored as bytes; indexing returns float32 `bytes * scale` (1/255: values in [0, 1])."
-    dtype = torch.float32
+    @property
+    def dtype(self): return _torch().float32
     def __init__(self, data: np.ndarray, scale: float = 1 / 255):
         self.data, self.scale = np.ascontiguousarray(data, dtype=np.uint8), float(scale)
     def __len__(self): return len(self.data)
@@ -65,8 +78,8 @@ class ScaledBytes:
     def shape(self): return self.data.shape
     @property
     def nbytes(self): return self.data.nbytes
-    def __getitem__(self, idx) -> torch.Tensor:
-        return torch.from_numpy(self.data[_index(idx, len(self))].astype(np.float32) * np.float32(self.scale))
+    def __getitem__(self, idx) -> 'torch.Tensor':
+        return _torch().from_numpy(self.data[_index(idx, len(self))].astype(np.float32) * np.float32(self.scale))
     def take(self, idx) -> 'ScaledBytes': return ScaledBytes(self.data[_index(idx, len(self))], self.scale)
     def numpy(self) -> np.ndarray: return self[:].numpy()
     def __array__(self, dtype=None, copy=None): return self.numpy() if dtype is None else self.numpy().astype(dtype)
@@ -115,7 +128,7 @@ def class_subset(n_total: int, n_classes: int, seed: int = 0) -> np.ndarray:
 
 def take(x, idx):
     "Samples `idx` of `x` (a `PackedBits`, `ScaledBytes`, tensor or array), in the same storage."
-    return x.take(idx) if hasattr(x, 'take') and not isinstance(x, (torch.Tensor, np.ndarray)) else x[idx]
+    return x.take(idx) if hasattr(x, 'take') and not (_is_tensor(x) or isinstance(x, np.ndarray)) else x[idx]
 
 def take_classes(x, y, classes):
     "Samples of `classes` only, labels renumbered `0..k-1` in the order of `classes`."
@@ -131,11 +144,11 @@ class Dataset:
     name: str
     n_classes: int
     x_train: object
-    y_train: torch.Tensor
+    y_train: 'torch.Tensor'
     x_val: object
-    y_val: torch.Tensor
+    y_val: 'torch.Tensor'
     x_test: object
-    y_test: torch.Tensor
+    y_test: 'torch.Tensor'
     info: dict = field(default_factory=dict)
 
     @property
@@ -167,7 +180,7 @@ def make_dataset(name: str, x_train, y_train, x_test, y_test, info: dict, n_tota
         x_test, y_test = take_classes(x_test, y_test, classes)
         info = {**info, 'classes': [int(c) for c in classes]}
     tr, va = split_validation(y_train, val_fraction, seed)
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
+    t = lambda a: _torch().from_numpy(np.ascontiguousarray(a, dtype=np.int64))
     k = int(len(classes)) if classes is not None else n_total
     return Dataset(name, k, take(x_train, tr), t(y_train[tr]), take(x_train, va), t(y_train[va]), x_test, t(y_test),
                    {**info, 'val_fraction': val_fraction, 'split_seed': seed})
@@ -204,7 +217,7 @@ def make_synthetic(n_classes: int, samples_per_class: int = 600, n_features: int
         x = np.packbits(x, axis=1, bitorder='little')
         for part, lo, hi in zip(parts, np.cumsum((0,) + counts[:-1]), np.cumsum(counts)): part.append(x[lo:hi])
     xs = [PackedBits(np.concatenate(p), (n_features,)) for p in parts]
-    ys = [torch.arange(n_classes).repeat_interleave(n) for n in counts]
+    ys = [_torch().arange(n_classes).repeat_interleave(n) for n in counts]
     info = dict(source='generated', description='synthetic (paper §4.1): 784 binary inputs, 5-40 fixed positions per class',
                 seed=seed, samples_per_class=samples_per_class, n_fixed=list(n_fixed), preprocessing={'type': 'binary'})
     return Dataset('synthetic', n_classes, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], info)

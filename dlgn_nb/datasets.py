@@ -7,6 +7,7 @@ __all__ = ['DATASETS', 'MIN_SAMPLES_PER_CLASS', 'dataset_spec', 'check_options',
            'resolve_dataset', 'resolution_note', 'dataset_status']
 
 # %% ../nbs/06d_datasets.ipynb #5d207e7c
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from .checks import check_choice, check_int
 from .config import data_dir
 from .data import SYNTHETIC, Dataset, DatasetSpec

@@ -6,6 +6,7 @@
 __all__ = ['COMBINED_PARTS', 'ChecksumError', 'md5sum', 'download', 'is_present', 'corrupt_files', 'fetch']
 
 # %% ../nbs/06b_fetch.ipynb #3934d4e9
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import hashlib, os, shutil, sys, urllib.error, urllib.request
 from pathlib import Path
 from tqdm import tqdm

@@ -6,6 +6,7 @@
 __all__ = ['FIGURES', 'LADDERS', 'Figure', 'register', 'figure', 'figure_grid', 'departures', 'data_note']
 
 # %% ../nbs/11e_figures.ipynb #e5c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import re
 from dataclasses import dataclass, field
 from typing import Callable

@@ -7,6 +7,7 @@ __all__ = ['TMP_PREFIX', 'HOST', 'BOOT_ID', 'PID_NAMESPACE', 'GARBAGE_GRACE_S', 
            'json_strict', 'read_json', 'Claim', 'Heartbeat']
 
 # %% ../nbs/00c_files.ipynb #7adc4008
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, socket, stat, tempfile, threading, time, uuid
 from pathlib import Path
 

@@ -11,6 +11,7 @@ __all__ = ['LADDER_KEYS', 'APPENDIX_DATASETS', 'TAU_METHODS', 'dlgn', 'paper_mlp
            'combined_grid', 'appendix_rows', 'appendix_grid', 'tau_cells', 'tau_method_runs', 'tau_methods_grid']
 
 # %% ../nbs/11d_grids.ipynb #d4c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import replace
 import pandas as pd
 from .config import Profile

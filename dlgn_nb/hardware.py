@@ -7,6 +7,7 @@ __all__ = ['PROOF_ABC', 'TARGETS', 'YosysError', 'yosys_command', 'run_yosys', '
            'synth_report']
 
 # %% ../nbs/09e_hardware.ipynb #14471fd4
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np

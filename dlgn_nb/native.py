@@ -8,11 +8,11 @@ __all__ = ['CACHE_MAX_BYTES', 'CACHE_MAX_DAYS', 'DEFAULT_FLAGS', 'COMPILE_TIMEOU
            'load_library', 'ptr', 'keep_freed_memory']
 
 # %% ../nbs/00a_native.ipynb #11416332
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, hashlib, os, platform, shlex, shutil, signal, subprocess, sys, tempfile, time, warnings
 from functools import lru_cache
 from pathlib import Path
 from .files import atomic_write
-from . import threads as _threads    # OMP_WAIT_POLICY, before any OpenMP runtime loads
 
 # %% ../nbs/00a_native.ipynb #bcf52bd5
 class CompileError(RuntimeError):

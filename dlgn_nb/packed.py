@@ -7,6 +7,7 @@ __all__ = ['ONES', 'LayerPlan', 'Plan', 'plan', 'pack_samples', 'unpack_samples'
            'PackedEvaluator']
 
 # %% ../nbs/09a_packed.ipynb #f21d5b6a
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ast, math
 from dataclasses import dataclass
 import numpy as np

@@ -17,6 +17,7 @@ __all__ = ['BIG_BEATS_MLP', 'SMALL_BEATS_MLP', 'SYNTHETIC_CLAIMS', 'IMAGENET_CLA
            'auto_beats_default', 'paper_verdict']
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from itertools import combinations
 import numpy as np
 import pandas as pd

@@ -8,6 +8,7 @@ __all__ = ['PAPER_RC', 'DLGN_COLOR', 'MLP_COLOR', 'paper_style', 'series_colors'
            'plot_activation_histograms', 'plot_learning_curves', 'plot_per_class', 'plot_pruning']
 
 # %% ../nbs/11_plots.ipynb #4bf1fef6
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from contextlib import contextmanager
 from pathlib import Path

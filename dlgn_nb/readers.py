@@ -10,6 +10,7 @@ __all__ = ['IDX_TYPES', 'IDX_MAX_BYTES', 'CIFAR_MEMBERS', 'IMAGENET32_MAX_ROWS',
            'read_imagenet32', 'write_imagenet32_file', 'read_emnist', 'load_combined', 'load_imagenet32']
 
 # %% ../nbs/06a_readers.ipynb #8400a2d2
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import gzip, io, json, math, os, pickle, tarfile, zipfile, zlib
 from pathlib import Path
 import numpy as np

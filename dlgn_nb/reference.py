@@ -9,9 +9,9 @@ __all__ = ['TABLE_2_CLASSES', 'TABLE_2', 'APPENDIX_ROWS', 'APPENDIX_TABLES', 'AP
            'Setting', 'paper_test_size']
 
 # %% ../nbs/11a_reference.ipynb #fe063f5e
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import dataclass
 import numpy as np
-import pandas as pd
 
 TABLE_2_CLASSES = (2, 4, 11, 27, 67)
 TABLE_2 = {  # model -> accuracy (%) at 2, 4, 11, 27, 67 classes of the combined MNIST set (binary inputs)

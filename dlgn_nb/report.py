@@ -7,6 +7,7 @@ __all__ = ['verdict_line', 'verdict_table', 'verdicts_markdown', 'verdict_from_d
            'scale_banner', 'all_verdicts', 'write_index']
 
 # %% ../nbs/11g_report.ipynb #735555a8
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, subprocess
 from dataclasses import asdict, fields
 from pathlib import Path

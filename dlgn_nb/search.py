@@ -6,6 +6,7 @@
 __all__ = ['SEARCH_ETA', 'halving_schedule', 'successive_halving', 'TauSearch', 'tau_search']
 
 # %% ../nbs/07a_search.ipynb #0d065b27
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from dataclasses import dataclass, field
 from typing import Callable

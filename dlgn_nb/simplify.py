@@ -9,6 +9,7 @@ __all__ = ['SWAP', 'NEG_A', 'NEG_B', 'NEG', 'FIX_A', 'FIX_B', 'DIAG', 'FALSE', '
            'simplify', 'same_counts']
 
 # %% ../nbs/09d_simplify.ipynb #646b3646
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import replace
 import numpy as np
 from .gates import TRUTH_TABLES, N_GATES, USES_A, USES_B, GATE_NAMES

@@ -7,6 +7,7 @@ __all__ = ['STANDIN_DATASETS', 'GLYPH_CHARS', 'load_mnist5k', 'load_digits', 'gl
            'render_glyph_set']
 
 # %% ../nbs/06c_standins.ipynb #1ab2a45d
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import os, glob
 from functools import lru_cache
 import numpy as np

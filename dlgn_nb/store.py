@@ -6,6 +6,7 @@
 __all__ = ['RECORD_FIELDS', 'record_problem', 'ResultsStore']
 
 # %% ../nbs/10a_store.ipynb #a6a3c803
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, re, socket, time, traceback, uuid, warnings
 from dataclasses import asdict
 from pathlib import Path

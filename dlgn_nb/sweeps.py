@@ -7,6 +7,7 @@ __all__ = ['REPLACE_AFTER_S', 'EXECUTORS', 'SweepError', 'SweepInterrupted', 'Sw
            'ProcessExecutor', 'NoWorkers', 'DaskExecutor', 'run_sweep', 'ProgressLines']
 
 # %% ../nbs/10b_sweeps.ipynb #9cbcf964
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import concurrent.futures as cf, os, signal, sys, threading, time, traceback, uuid
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 import multiprocessing as mp
 import multiprocessing.connection
-from .threads import idle_threads    # imported before PyTorch: OMP_WAIT_POLICY
 import torch
 from tqdm import tqdm
 from .checks import check_choice, check_int, require
@@ -68,7 +68,7 @@ def _init_worker(threads: int):
 
 def _run_in_worker(cfg: RunConfig, threads: int, model_dir=None) -> dict:
     torch.set_num_threads(threads)
-    rec = run_config(cfg, progress=False, model_dir=model_dir)
+    rec = run_config(cfg, progress=False, model_dir=model_dir, threads=None)
     rec['environment']['thread_policy'] = f'{threads} per worker process'
     return rec
 
@@ -86,12 +86,7 @@ class InlineExecutor:
     def submit(self, cfg: RunConfig): self.queue.append(cfg)
     def wait(self, timeout: float) -> list:
         cfg = self.queue.popleft()
-        n, why = idle_threads()
-        torch.set_num_threads(n)
-        try:
-            rec = run_config(cfg, progress=False, model_dir=self.model_dir)
-            rec['environment']['thread_policy'] = why
-            return [(cfg, rec, None, None)]
+        try: return [(cfg, run_config(cfg, progress=False, model_dir=self.model_dir, threads='idle'), None, None)]
         except Exception as e: return [(cfg, None, _error_text(e), e)]
     def running(self) -> dict: return {}
     def shutdown(self, cancel: bool = False): pass

@@ -6,6 +6,7 @@
 __all__ = ['trained_circuit', 'pass_table', 'layer_table', 'width_ladder']
 
 # %% ../nbs/09f_network_to_circuit.ipynb #084b766b
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import time
 from functools import lru_cache
 import numpy as np

@@ -6,6 +6,7 @@
 __all__ = ['reverse_index', 'cached_reverse_index']
 
 # %% ../nbs/00f_wiring.ipynb #e8e2eecd
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import torch
 
 # %% ../nbs/00f_wiring.ipynb #d11acf4b
