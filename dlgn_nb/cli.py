@@ -26,14 +26,18 @@ TARGET_NAMES = ('generic', 'xilinx', 'ice40')       # hardware.TARGETS
 DEFAULT_MAX_GATES = 20_000_000                      # circuit.MAX_GATES
 
 # %% ../nbs/12_cli.ipynb #4d6ff15f
-def positive_int(text: str) -> int:
+def positive_int(
+    text: str,  # the command-line word to convert
+) -> int:
     "An argparse type: an integer >= 1."
     try: v = int(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
     if v < 1: raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {v}")
     return v
 
-def positive_float(text: str) -> float:
+def positive_float(
+    text: str,  # the command-line word to convert
+) -> float:
     "An argparse type: a number > 0."
     try: v = float(text)
     except ValueError: raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
@@ -44,7 +48,11 @@ def _value(text: str):
     try: return json.loads(text)
     except json.JSONDecodeError: return text
 
-def did_you_mean(word, allowed, what: str) -> str:
+def did_you_mean(
+    word,  # the unknown name given
+    allowed,  # the names allowed
+    what: str,  # what kind of name, for the message (e.g. 'command', 'RunConfig field')
+) -> str:
     "The message for an unknown `word` (a `what`): the closest of `allowed` first (difflib), then all of them."
     allowed = [str(a) for a in allowed]
     close = difflib.get_close_matches(str(word), allowed, n=3, cutoff=0.6)
@@ -60,7 +68,9 @@ def run_fields() -> list[tuple]:
     return [(n.target.id, ast.get_source_segment(src, n.value), notes.get(n.end_lineno, ''))
             for n in cls.body if isinstance(n, ast.AnnAssign) and n.value is not None]
 
-def fields_help(width: int = 100) -> str:
+def fields_help(
+    width: int = 100,  # columns to wrap the lines at
+) -> str:
     "The `RunConfig` fields as `dlgn run --help` lists them: name, default, meaning (wrapped to `width` columns)."
     lines = ['RunConfig fields (set with --set KEY=VALUE, values parsed as JSON where they can be; [default]):']
     for name, default, meaning in run_fields():
@@ -70,7 +80,10 @@ def fields_help(width: int = 100) -> str:
 # %% ../nbs/12_cli.ipynb #448ae142
 CONFIG_MAX_BYTES = 2**20
 
-def config_from_args(config: str | None, sets: list[str]) -> 'RunConfig':
+def config_from_args(
+    config: str | None,  # a JSON file holding an object of `RunConfig` fields (None: none)
+    sets: list[str],  # `key=value` overrides, applied after the file; values parsed as JSON where they can be
+) -> 'RunConfig':
     "A `RunConfig` from an optional JSON file (an object of fields: a regular file, at most `CONFIG_MAX_BYTES`, no key twice) and `key=value` overrides."
     d = read_json(config, '--config', CONFIG_MAX_BYTES) if config else {}
     if not isinstance(d, dict): raise ValueError(f"--config {config}: expected a JSON object of RunConfig fields, got {type(d).__name__}")
@@ -104,7 +117,11 @@ def _model_text(c: dict) -> str:
     if c['model'] == 'clgn': return f"CLGN k {c['width']:,}"
     return f"DLGN {c['width']:,} x {c['depth']}"
 
-def run_summary(rec: dict, path, how: str) -> str:
+def run_summary(
+    rec: dict,  # a run's record (`experiments.run_config`, or the store's)
+    path,  # where the record is stored
+    how: str,  # 'trained' (now), 'stored' (taken from the store) or 'other' (trained meanwhile by another sweep)
+) -> str:
     "One line saying what run record `rec` (stored at `path`) holds: test accuracy in percent of the test set's size; `how` it was obtained ('trained', 'stored', 'other')."
     m, c, d = rec['metrics'], rec['config'], rec.get('data', {})
     n = d.get('sizes', {}).get('test')
@@ -114,7 +131,9 @@ def run_summary(rec: dict, path, how: str) -> str:
     return (f"run {rec['hash']}: test accuracy {100 * m['test_acc']:.2f} %" + (f" of {n:,} samples" if n else '')
             + f" ({c['dataset']}, {c['n_classes']} classes, {_model_text(c)}, {m.get('epochs_run', c['epochs'])} epochs); {when}; record {path}")
 
-def cmd_run(args):
+def cmd_run(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dataclasses import replace
     from dlgn_nb.datasets import resolve_dataset, resolution_note
     from dlgn_nb.store import ResultsStore
@@ -155,7 +174,9 @@ def _grid(figure: str, p: Profile) -> list:
     try: return figure_grid(figure, p)
     except ValueError as e: raise ValueError(f"{figure} in profile {p.name!r} ({p.settings or 'the packaged defaults'}): {e}") from None
 
-def cmd_sweep(args):
+def cmd_sweep(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.store import ResultsStore
     from dlgn_nb.sweeps import run_sweep
     p = Profile(args.profile)
@@ -178,7 +199,9 @@ def _grids_key(profiles: list) -> str:
     h.update(json.dumps({p.name: p.values for p in profiles}, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
-def figure_runs(profiles: list) -> dict:
+def figure_runs(
+    profiles: list,  # the profiles (`config.Profile`) whose grids are listed
+) -> dict:
     "`{figure id: {'title': ..., 'runs': {profile: [run hash, ...]}}}` for `profiles`: cached per package source and settings, computed (with PyTorch) on a miss."
     key = _grids_key(profiles)
     try: cache = private_cache_dir() / f'figure-runs-{key}.json'
@@ -197,7 +220,9 @@ def figure_runs(profiles: list) -> dict:
         except OSError: pass
     return out
 
-def cmd_list(args):
+def cmd_list(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     profiles = [Profile(p) for p in PROFILES]
     table = figure_runs(profiles)
     stores = {p.name: Path(args.results).expanduser() if args.results else p.path('results_dir') for p in profiles}
@@ -213,13 +238,17 @@ def cmd_list(args):
     rows += [f"  {p.name:<12} {stores[p.name]}" for p in profiles]
     print('\n'.join(rows))                                  # all or nothing: an error never follows half a table
 
-def cmd_plan(args):
+def cmd_plan(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.plan import plan, plan_text
     for f in args.figures: _figure(f)
     t = plan(args.profile, args.figures or None, args.workers, args.results, args.threads, args.gpu_bandwidth, progress=_note)
     print(plan_text(t, args.profile, args.workers, args.threads))
 
-def cmd_infer(args):
+def cmd_infer(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.circuit import load_discrete
     from dlgn_nb.infer import load_inputs, evaluate_model
     dm = load_discrete(args.model, max_gates=args.max_gates)
@@ -238,7 +267,9 @@ def _malformed_sidecar(folder: Path) -> str | None:
             try: write_index(d)
             except Exception: return side.name
 
-def cmd_index(args):
+def cmd_index(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.report import write_index
     if args.folder and not Path(args.folder).expanduser().is_dir():
         raise ValueError(f"--folder {args.folder!r} is not a folder; dlgn index writes the README of an existing figures folder")
@@ -248,7 +279,9 @@ def cmd_index(args):
         raise ValueError(f"cannot index {folder}: its provenance file {_malformed_sidecar(folder) or '(one of *.json)'} is not as "
                          f"dlgn_nb writes it ({type(e).__name__}: {e})") from None
 
-def cmd_data(args):
+def cmd_data(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     if args.action == 'list':
         from dlgn_nb.datasets import dataset_status
         print(f"data_dir: {data_dir()} (set by {data_dir_origin()}; $DLGN_DATA or [paths] data_dir in a settings.ini changes it)")
@@ -280,7 +313,9 @@ def _stats_table(before: 'DiscreteModel', after: 'DiscreteModel') -> str:
     if not same: rows.append(f"(simplified: {len(a)} layers of " + ', '.join(f"{r['gates']:,}" for r in a) + " gates)")
     return '\n'.join(rows)
 
-def cmd_simplify(args):
+def cmd_simplify(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.circuit import load_discrete, save_discrete
     from dlgn_nb.simplify import simplify
     from dlgn_nb.hardware import YosysError, prove_equivalent
@@ -298,7 +333,9 @@ def cmd_simplify(args):
                                          f"on which the counts differ){'' if r['counterexample'] is None else ': ' + ''.join(map(str, r['counterexample']))}")
         print(f"proved equivalent by Yosys/ABC in {r['seconds']:.1f} s: the same counts on all 2^{dm.n_inputs} inputs")
 
-def cmd_synth(args):
+def cmd_synth(
+    args,  # the parsed command line (`parser().parse_args(...)`)
+):
     from dlgn_nb.circuit import load_discrete
     from dlgn_nb.simplify import depth
     from dlgn_nb.hardware import YosysError, synth_report, yosys_version
@@ -404,7 +441,9 @@ def _command_typo(ap, argv: list) -> str | None:
     if not words or words[0] in ap.commands or '-h' in argv[:argv.index(words[0])] or '--help' in argv[:argv.index(words[0])]: return None
     return did_you_mean(words[0], ap.commands, 'command') + '; `dlgn --help` explains each'
 
-def main(argv=None):
+def main(
+    argv=None,  # the arguments after `dlgn` (None: `sys.argv[1:]`)
+):
     "`dlgn argv...`: run the command; a user error is one line `dlgn: error: ...` and exit 2 (see above)."
     ap = parser()
     argv = sys.argv[1:] if argv is None else list(argv)

@@ -36,13 +36,19 @@ def paper_style():
         interactive = mpl.is_interactive()
     mpl.interactive(interactive)     # a notebook's backend, first loaded inside the block, turns this on: rc_context would undo it
 
-def series_colors(labels, palette: str = 'viridis') -> dict:
+def series_colors(
+    labels,  # the series' labels, in the order of the colours
+    palette: str = 'viridis',  # a seaborn/matplotlib palette name
+) -> dict:
     "A colour per label, in the order given (sequential, for series ordered by a number)."
     labels = list(labels)
     return dict(zip(labels, sns.color_palette(palette, max(2, len(labels)))[:len(labels)]))
 
 # %% ../nbs/11_plots.ipynb #9a185400
-def save_figure(fig, stem) -> list[Path]:
+def save_figure(
+    fig,  # the matplotlib figure
+    stem,  # the path of the files without suffix
+) -> list[Path]:
     "Write `stem`.pdf and `stem`.png (byte-stable); the figure stays open."
     stem = Path(stem)
     pdf, png = stem.with_suffix('.pdf'), stem.with_suffix('.png')
@@ -50,20 +56,34 @@ def save_figure(fig, stem) -> list[Path]:
     atomic_write(png, lambda p: fig.savefig(p, format='png', bbox_inches='tight'))
     return [pdf, png]
 
-def write_numbers(frame: pd.DataFrame, stem, caption: str = '') -> list[Path]:
+def write_numbers(
+    frame: pd.DataFrame,  # a table (pandas DataFrame)
+    stem,  # the path of the files without suffix
+    caption: str = '',  # the caption, written above the table
+) -> list[Path]:
     "The numbers behind a figure: `stem`.md (caption and table) and `stem`.csv."
     stem = Path(stem)
     md = (f'{caption}\n\n' if caption else '') + frame.to_markdown(index=False, disable_numparse=True) + '\n'
     return [atomic_write(stem.with_suffix('.md'), md), atomic_write(stem.with_suffix('.csv'), frame.to_csv(index=False))]
 
 # %% ../nbs/11_plots.ipynb #23c15bdd
-def cells(frame: pd.DataFrame, by: list, metric: str = 'test_acc', n: str = 'n_test') -> pd.DataFrame:
+def cells(
+    frame: pd.DataFrame,  # a table (pandas DataFrame)
+    by: list,  # the columns that name a cell
+    metric: str = 'test_acc',  # the run column holding the accuracy (a fraction)
+    n: str = 'n_test',  # the run column holding the test-set size
+) -> pd.DataFrame:
     "The cells of `by` (`claims.from_runs`: `acc` (%), `n`, `k` seeds, `sd` over seeds) with `ci`, the 95 % half-width a plot draws."
     out = from_runs(frame, {b: b for b in by}, metric, n)
     out['ci'] = [1.96 * cell_se(a, nn, int(k), s) for a, nn, k, s in zip(out['acc'], out['n'], out['k'], out['sd'])]
     return out
 
-def cell_text(acc: float, sd: float, k: int, digits: int = 2) -> str:
+def cell_text(
+    acc: float,  # mean accuracy in percent
+    sd: float,  # spread over seeds (points)
+    k: int,  # seeds (1: a single run, shown without ±)
+    digits: int = 2,  # decimals shown
+) -> str:
     "`mean ± std` over seeds, or the single run's value."
     if pd.isna(acc): return '–'
     return f'{acc:.{digits}f} ± {sd:.{digits}f}' if k > 1 else f'{acc:.{digits}f}'
@@ -75,14 +95,21 @@ _TEX = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#
         'ρ': r'$\rho$', 'α': r'$\alpha$', '≈': r'$\approx$', '∧': r'$\wedge$', '∨': r'$\vee$', '⊕': r'$\oplus$',
         '¬': r'$\neg$', '⇒': r'$\Rightarrow$', '⇐': r'$\Leftarrow$', 'ä': r'\"a', 'ö': r'\"o', 'ü': r'\"u'}
 
-def latex(text) -> str:
+def latex(
+    text,  # plain text, the paper's symbols (τ, ×, ...) allowed
+) -> str:
     "`text` as LaTeX: specials escaped, the paper's symbols as math; any other non-ASCII character is an error."
     out = ''.join(_TEX.get(ch, ch) for ch in str(text))
     bad = sorted({ch for ch in out if ord(ch) > 127})
     if bad: raise ValueError(f"no LaTeX form for {''.join(bad)!r} in {str(text)[:60]!r}; add it to plots._TEX")
     return out
 
-def write_table(frame: pd.DataFrame, stem, caption: str, label: str | None = None) -> list[Path]:
+def write_table(
+    frame: pd.DataFrame,  # a table (pandas DataFrame)
+    stem,  # the path of the files without suffix
+    caption: str,  # the caption, written above the table
+    label: str | None = None,  # the LaTeX label (None: from the stem)
+) -> list[Path]:
     "Write `frame` as `stem`.md (the caption above) and `stem`.tex (a table environment that compiles with plain pdflatex)."
     stem = Path(stem)
     md = f'{caption}\n\n' + frame.to_markdown(index=False, disable_numparse=True) + '\n'
@@ -93,7 +120,10 @@ def write_table(frame: pd.DataFrame, stem, caption: str, label: str | None = Non
                      rf'\begin{{tabular}}{{{cols}}}', r'\hline', *rows, r'\hline', r'\end{tabular}', r'\end{table}']) + '\n'
     return [atomic_write(stem.with_suffix('.md'), md), atomic_write(stem.with_suffix('.tex'), tex)]
 
-def compile_tex(path, workdir=None) -> Path:
+def compile_tex(
+    path,  # a .tex table written by `write_table`
+    workdir=None,  # folder for pdflatex's files (None: a temporary one)
+) -> Path:
     "Compile table `path` (.tex) inside a minimal document with pdflatex; returns the PDF (raises with the log on failure)."
     import shutil, subprocess, tempfile
     exe = shutil.which('pdflatex')
@@ -106,7 +136,15 @@ def compile_tex(path, workdir=None) -> Path:
     return d / 'doc.pdf'
 
 # %% ../nbs/11_plots.ipynb #047ef9ba
-def plot_lines(ax, c: pd.DataFrame, x: str, styles: dict, series: str = 'series', logx: bool = True, band: bool = True):
+def plot_lines(
+    ax,  # the matplotlib axes to draw on
+    c: pd.DataFrame,  # the cells (`cells`)
+    x: str,  # the column on the x axis
+    styles: dict,  # `{series: matplotlib plot kwargs}`; also the series drawn and their order
+    series: str = 'series',  # the column naming each line
+    logx: bool = True,  # a logarithmic x axis
+    band: bool = True,  # draw each line's 95 % interval as a band
+):
     "One line per series of cells `c` (`plot.cells`), x = column `x`, with its 95 % interval; `styles`: `{series: plot kwargs}`."
     for name, kw in styles.items():
         d = c[c[series] == name].sort_values(x)
@@ -121,8 +159,22 @@ def plot_lines(ax, c: pd.DataFrame, x: str, styles: dict, series: str = 'series'
     return ax
 
 # %% ../nbs/11_plots.ipynb #9bdce1ff
-def plot_heatmap(ax, values: np.ndarray, rows, cols, xlabel: str, ylabel: str, fmt: str = '.1f', cmap: str = 'viridis',
-                 vmin=None, vmax=None, cbar: bool = True, cbar_ax=None, norm=None, cbar_label: str = ''):
+def plot_heatmap(
+    ax,  # the matplotlib axes to draw on
+    values: np.ndarray,  # the numbers `[len(rows), len(cols)]` (NaN: empty cell)
+    rows,  # the row labels (y axis)
+    cols,  # the column labels (x axis)
+    xlabel: str,  # the x axis's title
+    ylabel: str,  # the y axis's title
+    fmt: str = '.1f',  # format of the printed numbers, e.g. '.1f'
+    cmap: str = 'viridis',  # the colour map
+    vmin=None,  # bottom of the colour scale (None: the data's)
+    vmax=None,  # top of the colour scale (None: the data's)
+    cbar: bool = True,  # draw a colour bar
+    cbar_ax=None,  # axes for the colour bar (None: beside the heatmap)
+    norm=None,  # a matplotlib norm (e.g. LogNorm) instead of vmin/vmax
+    cbar_label: str = '',  # the colour bar's title
+):
     "An annotated heatmap of `values` `[len(rows), len(cols)]` (NaN cells empty) on a fixed colour scale."
     v = pd.DataFrame(np.asarray(values, float), index=[f'{r:g}' if isinstance(r, (int, float)) else r for r in rows],
                      columns=[f'{c:g}' if isinstance(c, (int, float)) else c for c in cols])
@@ -132,7 +184,11 @@ def plot_heatmap(ax, values: np.ndarray, rows, cols, xlabel: str, ylabel: str, f
     return ax
 
 # %% ../nbs/11_plots.ipynb #1ac8f126
-def plot_activation_histograms(ax, rates: dict, bins: int = 40):
+def plot_activation_histograms(
+    ax,  # the matplotlib axes to draw on
+    rates: dict,  # `{label: per-layer arrays of activation rates}`
+    bins: int = 40,  # equal-width bins over [0, 1]
+):
     "Percent of neurons per activation-rate bin, one line per label (`rates[label]`: per-layer arrays)."
     for (label, r), color in zip(rates.items(), series_colors(rates).values()):
         h = activation_histogram(r, bins)
@@ -140,14 +196,21 @@ def plot_activation_histograms(ax, rates: dict, bins: int = 40):
     ax.set_xlabel('Activation Rate'); ax.set_ylabel('% of Neurons'); ax.set_xlim(0, 1); ax.legend(frameon=False)
     return ax
 
-def plot_learning_curves(ax, histories: dict, key: str = 'val_discrete'):
+def plot_learning_curves(
+    ax,  # the matplotlib axes to draw on
+    histories: dict,  # `{label: a run's history (records per epoch)}`
+    key: str = 'val_discrete',  # the record's accuracy to plot, e.g. 'val_discrete'
+):
     "Accuracy (%) per epoch, one line per label (`histories[label]`: a run's history)."
     for (label, h), color in zip(histories.items(), series_colors(histories).values()):
         ax.plot([r['epoch'] for r in h], [100 * r[key] for r in h], label=label, color=color)
     ax.set_xlabel('Epoch'); ax.set_ylabel('Validation Accuracy (%)')
     return ax
 
-def plot_per_class(ax, accuracies: dict):
+def plot_per_class(
+    ax,  # the matplotlib axes to draw on
+    accuracies: dict,  # `{label: accuracy per class, a fraction}`
+):
     "Accuracy (%) per class label, one line per label (`accuracies[label]`: array over classes); the legend outside."
     for (label, acc), color in zip(accuracies.items(), series_colors(accuracies).values()):
         ax.plot(np.arange(len(acc)), 100 * np.asarray(acc, float), marker='o', label=label, color=color)
@@ -155,7 +218,11 @@ def plot_per_class(ax, accuracies: dict):
     ax.legend(frameon=False, loc='upper left', bbox_to_anchor=(1.01, 1))
     return ax
 
-def plot_pruning(ax, frames: dict, dead_label: str = 'dead gates (right axis)'):
+def plot_pruning(
+    ax,  # the matplotlib axes to draw on
+    frames: dict,  # `{label: `analysis.output_pruning` frame}`
+    dead_label: str = 'dead gates (right axis)',  # legend text of the dead-gate line
+):
     "Accuracy (%) against kept neurons per class, one line per label; the dead-gate share of the first (red, right axis, in the legend)."
     for (label, f), color in zip(frames.items(), series_colors(frames).values()):
         ax.plot(f['kept_per_class'], 100 * f['accuracy'], marker='o', label=label, color=color)

@@ -282,16 +282,40 @@ def write_outputs() -> list[str]:
     return changed
 
 
+class Progress:
+    "Turns Sphinx's and myst-nb's log lines into `make docs`'s progress: each library notebook as it is executed (or taken from the cache), N of M."
+    def __init__(self, total: int):
+        self.total, self.seen, self.failing = total, [], False
+
+    def __call__(self, line: str) -> str | None:
+        "What to print for Sphinx's output `line` (None: nothing)."
+        if self.failing or any(w in line for w in ('ERROR', 'Traceback', 'Exception')):
+            self.failing = True; return line                      # an error: everything after it, as Sphinx wrote it
+        if 'WARNING' in line: return line
+        doc = Path(line.split(': ', 1)[0]).stem if ': ' in line else ''
+        if 'Executing notebook' in line or 'Using cached notebook' in line:
+            if doc not in self.seen: self.seen.append(doc)
+            how = 'executing' if 'Executing' in line else 'unchanged, from the cache'
+            return f"docs: notebook {len(self.seen)} of {self.total}: {doc} ({how})"
+        if 'Executed notebook in' in line: return f"docs:   {doc} executed in {line.rsplit(' in ', 1)[1].split(' seconds')[0]} s"
+        if line.startswith('writing output...') and line.rstrip().endswith('index'): return 'docs: writing the pages'
+        return None
+
+
 def main(argv=None) -> int:
     t0 = time.perf_counter()
     staged = stage()
     print(f"staged {len(staged['library'])} library notebooks, {len(staged['paper'])} paper notebooks, "
           f"{len(staged['modules'])} API pages, {len(staged['figures'])} committed figures and tables into {SRC.relative_to(ROOT)}", flush=True)
-    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-c', str(ROOT / 'docs'), '--keep-going', '-q', str(SRC), str(HTML)]
+    cmd = [sys.executable, '-m', 'sphinx', '-b', 'html', '-c', str(ROOT / 'docs'), '--keep-going', str(SRC), str(HTML)]
     env = {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}      # the kernels' own inline backend: figures are shown
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env)
-    for line in proc.stderr:                         # every kernel says it runs over TCP without encryption: on localhost, noise
-        if 'Kernel is running over TCP' not in line: sys.stderr.write(line)
+    print(f"docs: Sphinx reads the pages; the {len(staged['library'])} library notebooks run where their code changed", flush=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    progress = Progress(len(staged['library']))
+    for raw in proc.stdout:                          # every kernel says it runs over TCP without encryption: on localhost, noise
+        for line in raw.replace('\r', '\n').splitlines():
+            if 'Kernel is running over TCP' in line or not line.strip(): continue
+            if (note := progress(line)) is not None: print(note, file=sys.stderr if note is line else sys.stdout, flush=True)
     r = proc.wait()
     if r: print(f'docs: sphinx-build failed (exit {r}); see the messages above', file=sys.stderr); return r
     print(f'docs: built in {time.perf_counter() - t0:.0f} s -> {(HTML / "index.html").relative_to(ROOT)}\n'

@@ -33,7 +33,11 @@ def public_parameters(module: str) -> dict:
         if inspect.isfunction(obj): out.update({f'{name}.{p}': d for p, d in _params(obj).items()})
         elif inspect.isclass(obj):
             if dataclasses.is_dataclass(obj) or '__init__' in vars(obj):
-                out.update({f'{name}.{p}': d for p, d in _params(obj).items()})
+                own = _params(obj)
+                for base in obj.__mro__[1:]:                   # a field a dataclass inherits is documented in its base
+                    if dataclasses.is_dataclass(base):
+                        own.update({p: d for p, d in _params(base).items() if p in own and not own[p] and d})
+                out.update({f'{name}.{p}': d for p, d in own.items()})
             for meth, f in vars(obj).items():
                 if meth.startswith('_'): continue
                 f = f.__func__ if isinstance(f, (classmethod, staticmethod)) else f
