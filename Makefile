@@ -80,7 +80,7 @@ docs: $(STAMP) ## the documentation site, offline, into _docs/html (library note
 	$(BIN)/python docs/build.py
 
 PORT ?= 8000
-serve: ## serve the built site at http://127.0.0.1:8000 (PORT=n for another port; full-text search needs a server; from file:// it finds titles only)
+serve: ## serve the built site at http://127.0.0.1:8000 (PORT=n for another port); opening _docs/html/index.html directly works too
 	@test -f _docs/html/index.html || { echo "no site yet: run make docs first"; exit 2; }
 	@echo "docs: http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	$(PYTHON) -m http.server --bind 127.0.0.1 -d _docs/html $(PORT)

@@ -73,7 +73,11 @@ class Results:
         self.values = np.vstack([f['acc'].to_numpy(float)[None], f['acc'].to_numpy(float)[None] + noise])   # row 0: the estimate
         self.read: set = set()
 
-    def has(self, *key) -> bool: return tuple(key) in self.index
+    def has(
+        self,
+        *key,  # a cell's key values (one per key column)
+    ) -> bool:
+        return tuple(key) in self.index
 
     def __call__(self, *key) -> np.ndarray:
         "The cell `key`: its estimate, then its draws (`[1 + draws]`)."
@@ -84,7 +88,7 @@ class Results:
     def levels(
         self,
         key: str,  # a key column
-        **where,
+        **where,  # `column=value` filters on the rows
     ) -> list:
         "The sorted values of column `key` (among rows matching `where`)."
         f = self.frame
@@ -108,7 +112,10 @@ class Results:
         c = self.frame['chance'].iat[self.index[tuple(key)]]
         return not math.isnan(c) and self.near(key, c)
 
-    def at_ceiling(self, *keys) -> bool:
+    def at_ceiling(
+        self,
+        *keys,  # a cell's key values (one per key column)
+    ) -> bool:
         "Whether every cell of `keys` is indistinguishable from 100 %: a tie there is no evidence either way."
         return all(self.near(k, 100.0) for k in keys)
 
@@ -283,7 +290,7 @@ def example(
     keys,  # the columns that name a cell (e.g. ['model', 'classes'])
     cells: dict,  # `{key: accuracy in %}`; a key is a value, or a tuple for several `keys`
     n: int = 10000,  # test samples of every cell
-    **columns,
+    **columns,  # constant columns, e.g. k=3, sd=0.5
 ) -> pd.DataFrame:
     "A constructed table: `cells` maps a key (a value, or a tuple for several `keys`) to its accuracy (%); `columns` are constants."
     keys = (keys,) if isinstance(keys, str) else tuple(keys)

@@ -231,7 +231,8 @@ def cmd_list(
     w = 15
     rows = [f"{'figure':<12} {'title':<64} " + ' '.join(f"{p.name:>{w}}" for p in profiles)]
     for name, f in table.items():
-        rows.append(f"{name:<12} {f['title'][:64]:<64} " + ' '.join(f"{cell(f['runs'][p.name], p.name):>{w}}" for p in profiles))
+        title = f['title'] if len(f['title']) <= 64 else f['title'][:63] + '…'
+        rows.append(f"{name:<12} {title:<64} " + ' '.join(f"{cell(f['runs'][p.name], p.name):>{w}}" for p in profiles))
     every = {p.name: sorted({h for f in table.values() for h in f['runs'][p.name]}) for p in profiles}
     rows.append(f"{'all':<12} {'(distinct runs)':<64} " + ' '.join(f"{cell(every[p.name], p.name):>{w}}" for p in profiles))
     rows += ['', "N of M: N of the M runs a figure draws in that profile are already in your store:"]

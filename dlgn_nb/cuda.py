@@ -206,7 +206,7 @@ class Kernels:
         name: str,  # a kernel's name (a `__global__` function of the source)
         grid: tuple,  # CUDA grid dimensions (x, y, z)
         block: tuple,  # CUDA block dimensions (x, y, z)
-        *args,
+        *args,  # the kernel's arguments, in its order (tensors and numbers)
     ):
         raise NotImplementedError
 
@@ -222,7 +222,7 @@ class EmulatedKernels(Kernels):
         name,  # a kernel's name (a `__global__` function of the source)
         grid,  # CUDA grid dimensions (x, y, z)
         block,  # CUDA block dimensions (x, y, z)
-        *args,
+        *args,  # the kernel's arguments, in its order (tensors and numbers)
     ):
         self.check(name, args)
         if not self.check_shape(name, grid, block): return
@@ -261,7 +261,7 @@ class PyCudaKernels(Kernels):
         name,  # a kernel's name (a `__global__` function of the source)
         grid,  # CUDA grid dimensions (x, y, z)
         block,  # CUDA block dimensions (x, y, z)
-        *args,
+        *args,  # the kernel's arguments, in its order (CUDA tensors and numbers)
     ):
         self.check(name, args)
         if not self.check_shape(name, grid, block): return

@@ -56,7 +56,7 @@ def load_dataset(
     n_classes: int | None = None,  # classes to draw (None: all the dataset has)
     seed: int = 0,  # seed of the class subset and the validation split
     root=None,  # data folder of the real datasets (None: `config.data_dir()`)
-    **options,
+    **options,  # the loader's options (`DatasetSpec.options`: samples_per_class, binarize)
 ) -> Dataset:
     "Dataset `name` with `n_classes` classes (all of them if `None`); `root` overrides the data folder of a real dataset."
     spec = dataset_spec(name)

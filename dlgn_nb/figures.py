@@ -201,7 +201,9 @@ def departures(
                 out.append(f'fewest output neurons per class {int(per)} (the paper, in this figure: {fig.fewest_outputs_per_class})')
     return out
 
-def data_note(*names) -> list[str]:
+def data_note(
+    *names,  # the datasets the figure reads
+) -> list[str]:
     "For each paper dataset: whether it was used, or which offline stand-in took its place."
     out = []
     for n in names:

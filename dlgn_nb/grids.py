@@ -24,7 +24,7 @@ def _steps(p: Profile) -> dict:
 
 def dlgn(
     p: Profile,  # the profile whose settings size the runs (`config.Profile`)
-    **kw,
+    **kw,  # `RunConfig` fields that override the profile's
 ) -> dict:
     "Fields of a DLGN run in profile `p` (`kw` overrides)."
     return {**dict(model='dlgn', depth=p.int('depth'), epochs=p.int('dlgn_epochs'), lr=p.float('dlgn_lr'),
@@ -50,14 +50,14 @@ def mlp(
     p: Profile,  # the profile whose settings size the runs (`config.Profile`)
     figure: str,  # the figure's id, e.g. 'fig_03' (for its MLP schedule)
     hidden: int | None = None,  # units per hidden layer (None: the profile's medium MLP)
-    **kw,
+    **kw,  # `RunConfig` fields that override the profile's
 ) -> dict:
     "Fields of an MLP run of `figure` (`hidden` units per layer; the profile's medium size by default)."
     return {**dict(model='mlp', mlp_hidden=hidden or p.int('mlp_hidden'), **mlp_settings(p, figure)), **kw}
 
 def clgn(
     p: Profile,  # the profile whose settings size the runs (`config.Profile`)
-    **kw,
+    **kw,  # `RunConfig` fields that override the profile's
 ) -> dict:
     "Fields of a CLGN run (width `clgn_k`)."
     return {**dict(model='clgn', width=p.int('clgn_k'), epochs=p.int('clgn_epochs'), lr=p.float('clgn_lr'),
@@ -69,7 +69,7 @@ def data(
     n_classes: int | None = None,  # classes to draw (None: all the dataset has)
     data_seed: int = 0,  # seed of the class subset and split
     samples: str = 'synthetic_samples_per_class',  # the profile key holding the synthetic samples per class
-    **kw,
+    **kw,  # more data fields of the run (`RunConfig` fields)
 ) -> dict | None:
     "Data fields for dataset `name` (or its stand-in) with `n_classes` classes; `None` if the dataset used has fewer. `samples`: the key of the synthetic samples per class."
     used = resolve_dataset(name)

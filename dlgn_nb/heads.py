@@ -504,7 +504,7 @@ def make_head(
     in_features: int,  # outputs of the backbone's last logic layer that the head reads
     n_classes: int,  # number of classes (groups, codes or logits the head produces)
     tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
-    **params,
+    **params,  # the head's own parameters, e.g. p=0.1 or hidden=(512,)
 ) -> Head:
     "The head called `name` for `n_classes` classes on top of `in_features` backbone outputs."
     check_choice('head', name, HEADS)

@@ -55,7 +55,7 @@ class PaperFigure:
         executor: str = 'local',  # 'local' (processes here) or 'dask' (a cluster)
         workers: int = 1,  # runs training at once
         scheduler=None,  # a Dask scheduler address (None: a local cluster)
-        **kw,
+        **kw,  # more options of `sweeps.run_sweep` (run_timeout, model_dir, ...)
     ):
         "Train what is missing of the record's runs (grid, noise, ladder); returns the sweep's report."
         return run_sweep(self.runs(), self.store, executor=executor, workers=workers, scheduler=scheduler, **kw)
@@ -234,7 +234,7 @@ def _caption(
 def _provenance(
     self,
     frame: pd.DataFrame | None = None,  # the runs the files rest on (None: all of the record's)
-    **extra,
+    **extra,  # more entries for the provenance file
 ) -> dict:
     f = self.frame if frame is None else frame
     base = {'profile': self.p.name, 'figure_id': self.name, 'extension': self.fig.extension, **code_identity()}
@@ -253,7 +253,7 @@ def _save(
     stem: str | None = None,  # file stem (None: the record's)
     title: str | None = None,  # title in the index (None: the record's)
     frame: pd.DataFrame | None = None,  # the runs behind it (None: all of the record's)
-    **extra,
+    **extra,  # more entries for the provenance file
 ) -> list[Path]:
     "Write the figure (if any), its numbers (`.md`, `.csv`), the runs behind it (`_runs.csv`) and its provenance (`.json`) as `stem`."
     from dlgn_nb.plots import save_figure, write_numbers

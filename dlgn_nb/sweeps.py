@@ -92,7 +92,7 @@ class InlineExecutor:
     def __init__(
         self,
         model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
-        **_,
+        **_,  # options meant for other executors, ignored
     ):
         self.model_dir, self.queue = model_dir, deque()
     def submit(
@@ -121,7 +121,7 @@ class PoolExecutor:
         workers: int,  # runs training at once
         model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
         retries: int = 1,  # times a run whose worker died is tried again
-        **_,
+        **_,  # options meant for other executors, ignored
     ):
         self.capacity, self.model_dir, self.retries = workers, model_dir, retries
         self.threads = max(1, (os.cpu_count() or 1) // workers)
@@ -188,7 +188,7 @@ class ProcessExecutor:
         workers: int,  # runs training at once
         model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
         retries: int = 1,  # times a run whose worker died is tried again
-        **_,
+        **_,  # options meant for other executors, ignored
     ):
         self.capacity, self.model_dir, self.retries = workers, model_dir, retries
         self.threads = max(1, (os.cpu_count() or 1) // workers)
@@ -261,7 +261,7 @@ class DaskExecutor:
         retries: int = 1,  # times a run whose worker died is tried again
         no_worker_timeout: float = 120.0,  # end the sweep after this many seconds without any worker
         allowed_failures: int = 2,  # times Dask may lose a run's worker before the run fails
-        **_,
+        **_,  # options meant for other executors, ignored
     ):
         dask = require('dask', 'the dask executor')
         from dask.distributed import Client, LocalCluster

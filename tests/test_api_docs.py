@@ -1,7 +1,7 @@
 """Every public parameter of the library explains itself where it is defined: a `# comment` after it in the signature
 (nbdev's docments, which the API pages show in their parameter tables). Counted with `fastcore.docments` over the
 exported functions, classes (their constructor, or their fields for a dataclass) and the public methods each class
-defines; `self`, `cls`, `*args` and `**kwargs` are not counted.
+defines (`*args` and `**kwargs` included: the API tables list them); `self` and `cls` are not counted.
 
     python tests/test_api_docs.py        # the coverage per module, and every undocumented parameter
 """
@@ -18,10 +18,9 @@ SKIP = {'self', 'cls', 'return'}
 
 def _params(f) -> dict:
     "`{parameter: its docment or None}` of callable `f` (the counted ones)."
-    try: d = fastcore_docments.docments(f, full=True)
+    try: d = fastcore_docments.docments(f, full=True, args_kwargs=True)
     except (TypeError, ValueError, OSError): return {}
-    return {k: v['docment'] for k, v in d.items() if k not in SKIP
-            and v.get('kind') not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+    return {k: v['docment'] for k, v in d.items() if k not in SKIP}
 
 def public_parameters(module: str) -> dict:
     "`{'name.parameter': docment or None}` of every public parameter that `dlgn_nb.<module>` defines."
@@ -76,6 +75,6 @@ def test_the_count_sees_a_missing_comment(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(importlib, 'import_module', lambda name, _real=importlib.import_module: _real(name.replace('dlgn_nb.', '')))
     got = public_parameters('probe_mod')
-    assert got == {'f.a': 'explained', 'f.b': None, 'C.x': None, 'C.go.y': 'the y'}, got
+    assert got == {'f.a': 'explained', 'f.b': None, 'C.x': None, 'C.go.y': 'the y', 'C.go.rest': None}, got
 
 if __name__ == '__main__': print(report(*coverage()))
