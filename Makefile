@@ -22,17 +22,22 @@ SHORT_NAMES := $(foreach n,$(PAPER_NAMES),$(word 1,$(subst _, ,$(n)))_$(word 2,$
 EXECUTED ?= _executed/$(PROFILE)
 export MPLBACKEND := Agg
 
-.PHONY: help install install-cuda test figures index plan data docs outputs lab check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
+.PHONY: help install install-cuda test figures index plan data docs serve outputs lab check sync bench gpu-check gpu-wheels clean distclean $(SHORT_NAMES) FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  make fig_03 ...   one paper notebook alone (any of: $(SHORT_NAMES))"
 
+# Each stage says what it does; pip prints each package it collects and installs (a fresh install takes minutes).
 $(STAMP):
+	@echo "== install 1 of 3: the virtual environment $(VENV) ($(PYTHON))"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) '$(TORCH)'
-	$(BIN)/pip install -q -e '.[dev]'
+	@echo "== install 2 of 3: PyTorch ($(TORCH), the CPU build$(if $(TORCH_INDEX), from $(TORCH_INDEX)); about 750 MB)"
+	$(BIN)/pip install --progress-bar off $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) '$(TORCH)'
+	@echo "== install 3 of 3: dlgn_nb (editable) with its reproduction, docs and dev tools (about 150 packages)"
+	$(BIN)/pip install --progress-bar off -e '.[dev]'
 	rm -f $(VENV)/.installed-*; touch $@
+	@echo "== installed: $(BIN)/dlgn and $(BIN)/python ($$($(BIN)/python -c 'import dlgn_nb, torch; print("dlgn_nb", dlgn_nb.__version__, "torch", torch.__version__)'))"
 
 install: $(STAMP) ## create .venv: torch (TORCH_INDEX=... for the CPU build's index), then the package with its dev and repro tools
 
@@ -67,19 +72,27 @@ index: $(STAMP) ## write the README index of the profile's figures folder
 plan: $(STAMP) ## the bill of `make figures PROFILE=...` before it trains: runs, sample-steps, memory, CPU and GPU hours per figure
 	$(BIN)/dlgn plan --profile $(PROFILE) --workers $(WORKERS)
 
-data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (see `dlgn data list`)
+data: $(STAMP) ## download every public dataset (verified, resumable) into data_dir; ImageNet-32 needs an account (`dlgn data fetch imagenet32` says what to download and where)
 	$(BIN)/dlgn data fetch all
 	$(BIN)/dlgn data list
 
-docs: $(STAMP) ## the documentation site, offline, into _docs/html (library notebooks executed and cached; paper pages from paper_figures/)
+docs: $(STAMP) ## the documentation site, offline, into _docs/html (library notebooks executed and cached, each one named as it runs; paper pages from paper_figures/)
 	$(BIN)/python docs/build.py
+
+PORT ?= 8000
+serve: ## serve the built site at http://127.0.0.1:8000 (PORT=n for another port); opening _docs/html/index.html directly works too
+	@test -f _docs/html/index.html || { echo "no site yet: run make docs first"; exit 2; }
+	@echo "docs: http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	$(PYTHON) -m http.server --bind 127.0.0.1 -d _docs/html $(PORT)
 
 outputs: $(STAMP) ## build the site, then commit-ready outputs into nbs/ (printed values and small tables; no images)
 	$(BIN)/python docs/build.py --outputs
 	$(BIN)/nbdev-clean
 
-lab: $(STAMP) ## open the notebooks in JupyterLab from the project's environment
-	$(BIN)/jupyter lab nbs
+# As root (containers, cloud notebooks) JupyterLab needs --allow-root; LAB_ARGS passes anything else (--no-browser --port 8890 --ip 0.0.0.0)
+LAB_ARGS ?=
+lab: $(STAMP) ## open the notebooks in JupyterLab from the project's environment (LAB_ARGS="--no-browser --port 8890"; as root: --allow-root added)
+	$(BIN)/jupyter lab nbs $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (read-only: checks a copy)
 	$(BIN)/python tests/check_sync.py
@@ -87,13 +100,15 @@ check: $(STAMP) ## fail if nbdev-export or nbdev-clean would change any file (re
 sync: $(STAMP) ## write the library from the notebooks and clean the notebooks (nbdev-export, nbdev-clean)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
 
-bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference, circuit simplification (vs torchlogix)
+bench: $(STAMP) ## side-by-side benchmarks on this CPU: training (fused layer vs 16-gate reference), kernels against a copy, discrete inference, circuit simplification (vs torchlogix), the README example with a busy core, dlgn's start-up
 	$(BIN)/python tests/bench_training.py
 	$(BIN)/python tests/bench_width.py
 	$(BIN)/python tests/bench_kernels.py
 	$(BIN)/python tests/bench_inference.py
 	$(BIN)/python tests/bench_data.py
 	$(BIN)/python tests/bench_circuit.py --synth --heads
+	$(BIN)/python tests/bench_shared.py
+	$(BIN)/python tests/bench_cli.py
 
 GPU_PYTHON ?= python3
 GPU_SITE ?= /tmp/dlgn-site

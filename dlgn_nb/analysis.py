@@ -7,6 +7,7 @@ __all__ = ['activation_rates', 'activation_histogram', 'per_class_accuracy', 'di
            'output_pruning', 'history_frame']
 
 # %% ../nbs/08_analysis.ipynb #e7d19b1f
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import numpy as np
 import pandas as pd
 import torch
@@ -17,7 +18,12 @@ from .circuit import export_discrete, live_masks
 
 # %% ../nbs/08_analysis.ipynb #1b14605a
 @torch.no_grad()
-def activation_rates(model, x: torch.Tensor, batch_size: int = 2048, discrete: bool = True) -> list:
+def activation_rates(
+    model,  # a trained model (a `models.DLGN`, `conv.CLGN` or `MLP`)
+    x: torch.Tensor,  # inputs `[n, ...]` (a tensor, or a dataset split's bit-packed storage)
+    batch_size: int = 2048,  # samples per forward pass
+    discrete: bool = True,  # True: arg-max gates (the deployed circuit); False: the relaxed network
+) -> list:
     "Per logic layer of `model`, each neuron's mean output over `x` (its activation rate when discrete)."
     layers = [m for m in model.modules() if isinstance(m, LogicLayer)]
     sums = [torch.zeros(l.out_features, dtype=torch.float64) for l in layers]
@@ -37,34 +43,54 @@ def activation_rates(model, x: torch.Tensor, batch_size: int = 2048, discrete: b
         model.train(was)
     return [(s / len(x)).numpy() for s in sums]
 
-def activation_histogram(rates, bins: int = 50) -> pd.DataFrame:
+def activation_histogram(
+    rates,  # activation rates in [0, 1]: one array, or a list of them (pooled)
+    bins: int = 50,  # equal-width bins over [0, 1]
+) -> pd.DataFrame:
     "Percent of neurons per activation-rate bin (0-1), for one array of rates or a list of them (pooled)."
     r = np.concatenate([np.ravel(v) for v in rates]) if isinstance(rates, (list, tuple)) else np.ravel(rates)
     counts, edges = np.histogram(r, bins=bins, range=(0, 1))
     return pd.DataFrame({'rate': (edges[:-1] + edges[1:]) / 2, 'percent': 100 * counts / max(len(r), 1)})
 
 # %% ../nbs/08_analysis.ipynb #9eb8f554
-def per_class_accuracy(model, x: torch.Tensor, y: torch.Tensor, discrete: bool = True) -> np.ndarray:
+def per_class_accuracy(
+    model,  # a trained model (a `models.DLGN`, `conv.CLGN` or `MLP`)
+    x: torch.Tensor,  # inputs `[n, ...]` (a tensor, or a dataset split's bit-packed storage)
+    y: torch.Tensor,  # class labels `[n]`
+    discrete: bool = True,  # True: arg-max gates (the deployed circuit); False: the relaxed network
+) -> np.ndarray:
     "Accuracy on each class `[n_classes]` (NaN for a class with no samples)."
     pred = predict(model, x, discrete=discrete).numpy()
     y = np.asarray(y)
     k = int(max(y.max(), pred.max())) + 1
     return np.array([(pred[y == c] == c).mean() if (y == c).any() else np.nan for c in range(k)])
 
-def discretization_gap(model, x, y) -> dict:
+def discretization_gap(
+    model,  # a trained model (a `models.DLGN`, `conv.CLGN` or `MLP`)
+    x,  # inputs `[n, ...]` (a tensor, or a dataset split's bit-packed storage)
+    y,  # class labels `[n]`
+) -> dict:
     "Relaxed and discrete accuracy of `model` on `x, y`, and their difference."
     r, d = evaluate(model, x, y, discrete=False), evaluate(model, x, y, discrete=True)
     return {'relaxed': r, 'discrete': d, 'gap': r - d}
 
 # %% ../nbs/08_analysis.ipynb #35ed68c1
-def gate_histogram(model) -> pd.DataFrame:
+def gate_histogram(
+    model,  # a trained model (a `models.DLGN`, `conv.CLGN` or `MLP`)
+) -> pd.DataFrame:
     "Counts of each gate (columns, the 16 names) in each layer of gates (rows) of `model`, trees included."
     layers = [m for m in model.modules() if isinstance(m, LogicGates)]
     rows = [np.bincount(l.gate_ids().cpu().numpy().ravel(), minlength=N_GATES) for l in layers]
     return pd.DataFrame(rows, columns=GATE_NAMES, index=[f'layer {i}' for i in range(len(layers))])
 
 # %% ../nbs/08_analysis.ipynb #2be1d19d
-def output_pruning(model, x: torch.Tensor, y: torch.Tensor, kept_per_class, seed: int = 0) -> pd.DataFrame:
+def output_pruning(
+    model,  # a trained model (a `models.DLGN`, `conv.CLGN` or `MLP`)
+    x: torch.Tensor,  # inputs `[n, ...]` (a tensor, or a dataset split's bit-packed storage)
+    y: torch.Tensor,  # class labels `[n]`
+    kept_per_class,  # the numbers of outputs per class to keep, e.g. [64, 16, 4, 1]
+    seed: int = 0,  # seed of which outputs are kept
+) -> pd.DataFrame:
     "Accuracy and dead gates of a Group-Sum DLGN when only `m` random outputs per class remain, for each `m`."
     feats = discrete_features(model, x).numpy().astype(np.int32)
     dm = export_discrete(model.cpu())
@@ -84,6 +110,9 @@ def output_pruning(model, x: torch.Tensor, y: torch.Tensor, kept_per_class, seed
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_analysis.ipynb #d3b65f1c
-def history_frame(records: list, label=lambda r: r['hash']) -> pd.DataFrame:
+def history_frame(
+    records: list,  # run records (each with a `history` of epochs and a `config`)
+    label=lambda r: r['hash'],  # function of a record giving its label (default: its τ)
+) -> pd.DataFrame:
     "One row per epoch of each run record, with the run's `label`."
     return pd.concat([pd.DataFrame(r['history']).assign(run=label(r)) for r in records], ignore_index=True)

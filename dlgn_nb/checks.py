@@ -6,26 +6,42 @@
 __all__ = ['check_choice', 'check_int', 'check_float', 'bit_width', 'require']
 
 # %% ../nbs/00b_checks.ipynb #d3de26f3
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from numbers import Integral, Real
 
 # %% ../nbs/00b_checks.ipynb #afecd47e
-def check_choice(what: str, value, allowed):
+def check_choice(
+    what: str,  # what the value is for, named in the error (e.g. 'width')
+    value,  # the value to check
+    allowed,  # the allowed values (compared by value and type: 1 is not True)
+):
     "`value` if it is one of `allowed`, else a `ValueError` listing them."
     allowed = list(allowed)
     if not any(value == a and type(value) is type(a) for a in allowed):
         raise ValueError(f"unknown {what} {value!r}; allowed: {', '.join(map(str, sorted(allowed, key=str)))}")
     return value
 
-def check_int(what: str, value, lo: int | None = None, hi: int | None = None) -> int:
+def check_int(
+    what: str,  # what the value is for, named in the error (e.g. 'width')
+    value,  # the value to check
+    lo: int | None = None,  # smallest allowed (None: no bound)
+    hi: int | None = None,  # largest allowed (None: no bound)
+) -> int:
     "`value` as an `int` if it is an integer (not a bool) in `[lo, hi]`."
     if isinstance(value, bool) or not isinstance(value, Integral) or (lo is not None and value < lo) or (hi is not None and value > hi):
         rng = f' >= {lo}' if hi is None and lo is not None else f' in {lo}..{hi}' if lo is not None else f' <= {hi}' if hi is not None else ''
         raise ValueError(f"{what} must be an integer{rng}, got {value!r}")
     return int(value)
 
-def check_float(what: str, value, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
-                hi_open: bool = False) -> float:
+def check_float(
+    what: str,  # what the value is for, named in the error (e.g. 'width')
+    value,  # the value to check
+    lo: float | None = None,  # lower bound (None: none)
+    hi: float | None = None,  # upper bound (None: none)
+    lo_open: bool = False,  # True: `lo` itself is not allowed
+    hi_open: bool = False,  # True: `hi` itself is not allowed
+) -> float:
     "`value` as a finite `float` (not a bool) in the interval from `lo` to `hi` (ends open where asked)."
     ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (lo is None or (value > lo if lo_open else value >= lo)) and (hi is None or (value < hi if hi_open else value <= hi))
@@ -35,14 +51,20 @@ def check_float(what: str, value, lo: float | None = None, hi: float | None = No
     return float(value)
 
 # %% ../nbs/00b_checks.ipynb #ff17b538
-def bit_width(n: int) -> int:
+def bit_width(
+    n: int,  # the largest count to represent (>= 0)
+) -> int:
     "Bits of an unsigned count from 0 to `n`."
     return max(1, int(check_int('count', n, 0)).bit_length())
 
 # %% ../nbs/00b_checks.ipynb #88a8f7c2
 import importlib
 
-def require(module: str, purpose: str, extra: str = 'repro'):
+def require(
+    module: str,  # the module to import, e.g. 'matplotlib.pyplot'
+    purpose: str,  # what needs it, for the error (e.g. 'plotting a figure')
+    extra: str = 'repro',  # the pip extra that installs it ('repro', 'docs', 'cuda', 'hw')
+):
     "Import and return `module`, or raise an `ImportError` saying that `purpose` needs it and how to install it."
     try: return importlib.import_module(module)
     except ModuleNotFoundError as e:

@@ -8,6 +8,7 @@ __all__ = ['FORMAT', 'FORMAT_VERSION', 'READ_VERSIONS', 'PREPROCESSING_TYPES', '
            'random_discrete', 'live_signals', 'live_masks', 'prune', 'evaluate_reference', 'TorchCircuit', 'to_torch']
 
 # %% ../nbs/09_circuit.ipynb #4dae8247
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, math, os, zipfile, zlib
 from dataclasses import dataclass, field, replace
 from numbers import Integral
@@ -59,13 +60,13 @@ def _check_preprocessing(pre, n_inputs: int) -> dict:
 @dataclass
 class DiscreteModel:
     "A discretised DLGN with a Group-Sum head: per layer `(a, b, gate)` arrays."
-    n_inputs: int
+    n_inputs: int  # input bits per sample
     layers: list                 # [(a int32 [n], b int32 [n], gate uint8 [n]), ...]
-    n_classes: int
-    group_size: int
-    tau: float = 1.0
-    preprocessing: dict = field(default_factory=lambda: {'type': 'binary'})
-    provenance: dict = field(default_factory=dict)
+    n_classes: int  # classes of the Group-Sum
+    group_size: int  # outputs summed per class
+    tau: float = 1.0  # the trained τ (scores are counts / τ; the arg-max does not depend on it)
+    preprocessing: dict = field(default_factory=lambda: {'type': 'binary'})  # how raw inputs become bits (`data.preprocess`: thresholds, scale)
+    provenance: dict = field(default_factory=dict)  # where the model comes from: dataset, classes, data seed, run hash
     skips: bool = False          # pins index every earlier signal (see `signal_pins`), not only the previous layer
     outputs: np.ndarray | None = None      # the signals the head reads, class by class (None: the first k·g outputs of the last layer)
     class_sizes: np.ndarray | None = None  # how many of `outputs` each class reads (None: `group_size` each)
@@ -140,7 +141,10 @@ class DiscreteModel:
                                      f"got {self.offsets.tolist()}")
 
 # %% ../nbs/09_circuit.ipynb #471b41e0
-def check_bits(bits, n_inputs: int) -> np.ndarray:
+def check_bits(
+    bits,  # input bits `[batch, n_inputs]`
+    n_inputs: int,  # the model's input bits per sample
+) -> np.ndarray:
     "`bits` as a C-contiguous uint8 array `[batch, n_inputs]` if it holds only 0 and 1; else a `ValueError`."
     x = np.asarray(bits)
     if x.ndim != 2 or x.shape[1] != n_inputs:
@@ -161,7 +165,11 @@ def _layer_arrays(layer) -> tuple:
     return (layer.idx_a.cpu().numpy().astype(np.int32), layer.idx_b.cpu().numpy().astype(np.int32),
             layer.gate_ids().cpu().numpy().astype(np.uint8))
 
-def export_discrete(model, preprocessing: dict | None = None, provenance: dict | None = None) -> DiscreteModel:
+def export_discrete(
+    model,  # a trained `models.DLGN` whose head is a circuit (Group-Sum and its kin)
+    preprocessing: dict | None = None,  # how raw inputs become bits, kept in the file (`data.preprocess`)
+    provenance: dict | None = None,  # where the model comes from, kept in the file (dataset, classes, run)
+) -> DiscreteModel:
     "The discrete circuit of a trained `DLGN` whose head is a circuit (arg-max gate of every neuron)."
     if not isinstance(model, DLGN):
         raise NotExportableError(f"export_discrete takes a DLGN, got a {type(model).__name__} (the convolutional and MLP models "
@@ -174,7 +182,10 @@ def export_discrete(model, preprocessing: dict | None = None, provenance: dict |
     prov = {**(provenance or {}), **({'head_layers': len(hc.layers)} if hc.layers else {})}
     return DiscreteModel(model.in_features, layers, hc.n_classes, hc.group_size, hc.tau, pre, prov)
 
-def save_discrete(dm: DiscreteModel, path) -> Path:
+def save_discrete(
+    dm: DiscreteModel,  # the discrete model
+    path,  # the .npz file to write (its folder must exist)
+) -> Path:
     "Write `dm` to `path` (.npz), atomically: format version 1 for a plain model, 2 with skips or a general head."
     head = {'type': 'groupsum', 'n_classes': dm.n_classes, 'group_size': dm.group_size, 'tau': dm.tau}
     meta = {'format': FORMAT, 'version': 1 if dm.plain else 2, 'n_inputs': dm.n_inputs, 'n_layers': len(dm.layers),
@@ -232,7 +243,10 @@ def _check_sizes(z, n: int, n_inputs, path, max_gates: int | None):
         raise ModelFileError(f"{path}: declares {largest:,} gates, more than the limit of {max_gates:,} (loading it takes about "
                              f"{9 * largest / 2**30:.1f} GiB, evaluating it more); raise the limit to load it (max_gates=, dlgn infer --max-gates)")
 
-def load_discrete(path, max_gates: int | None = MAX_GATES) -> DiscreteModel:
+def load_discrete(
+    path,  # the .npz model file
+    max_gates: int | None = MAX_GATES,  # refuse a file declaring more gates than this (None: no cap)
+) -> DiscreteModel:
     "Read a model written by `save_discrete`: a regular file, its declared sizes within the caps (`max_gates`; `None`: no cap) before any array is read, then format, version, types and consistency."
     try: regular_file(path, 'model file')
     except FileNotFoundError: pass                                   # np.load says so below
@@ -262,7 +276,12 @@ def load_discrete(path, max_gates: int | None = MAX_GATES) -> DiscreteModel:
     except ModelFileError as e: raise ModelFileError(f"{path}: {e}") from None
 
 # %% ../nbs/09_circuit.ipynb #83a1ed1c
-def random_discrete(n_inputs: int, widths: list, n_classes: int, seed: int = 0) -> DiscreteModel:
+def random_discrete(
+    n_inputs: int,  # input bits
+    widths: list,  # gates per layer
+    n_classes: int,  # classes of the Group-Sum (must divide the last width)
+    seed: int = 0,  # seed of the wiring and the gate choices
+) -> DiscreteModel:
     "A discrete model with uniformly random wiring and gate choices."
     rng = np.random.default_rng(seed)
     layers, n_prev = [], n_inputs
@@ -273,7 +292,10 @@ def random_discrete(n_inputs: int, widths: list, n_classes: int, seed: int = 0) 
     return DiscreteModel(n_inputs, layers, n_classes, widths[-1] // n_classes)
 
 # %% ../nbs/09_circuit.ipynb #8f4c7224
-def live_signals(dm: DiscreteModel, read: np.ndarray | None = None) -> np.ndarray:
+def live_signals(
+    dm: DiscreteModel,  # the discrete model
+    read: np.ndarray | None = None,  # a mask of the signals that count as read (None: the head's outputs)
+) -> np.ndarray:
     "Mask over all signals (inputs, then every layer's outputs) of those a head output (or the signals `read`) depends on."
     starts, pins = dm.starts(), dm.signal_pins()
     need = np.zeros(starts[-1], bool)
@@ -285,13 +307,18 @@ def live_signals(dm: DiscreteModel, read: np.ndarray | None = None) -> np.ndarra
         need[b[live & USES_B[g]]] = True
     return need
 
-def live_masks(dm: DiscreteModel, read: np.ndarray | None = None) -> list:
+def live_masks(
+    dm: DiscreteModel,  # the discrete model
+    read: np.ndarray | None = None,  # a mask of the signals that count as read (None: the head's outputs)
+) -> list:
     "Per layer, the mask of the gates that an output read by the head (or by the mask `read` over the last layer) depends on."
     s = dm.starts()
     need = live_signals(dm, None if read is None else s[-2] + np.flatnonzero(read))
     return [need[s[i]:s[i + 1]] for i in range(len(dm.layers))]
 
-def prune(dm: DiscreteModel) -> DiscreteModel:
+def prune(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "`dm` without its dead gates (same function, same head, fewer gates). A pin a gate ignores is set to 0."
     masks, s, pins = live_masks(dm), dm.starts(), dm.signal_pins()
     if dm.skips:                                         # empty layers go; pins and outputs renumbered over all signals
@@ -319,7 +346,10 @@ def prune(dm: DiscreteModel) -> DiscreteModel:
     return replace(dm, layers=layers, outputs=out)
 
 # %% ../nbs/09_circuit.ipynb #2498ed8a
-def evaluate_reference(dm: DiscreteModel, x: np.ndarray) -> np.ndarray:
+def evaluate_reference(
+    dm: DiscreteModel,  # the discrete model
+    x: np.ndarray,  # input bits `[batch, n_inputs]`
+) -> np.ndarray:
     "Class counts `[batch, n_classes]` of `dm` on input bits `x` `[batch, n_inputs]`."
     h = check_bits(x, dm.n_inputs)
     if dm.plain:
@@ -337,7 +367,10 @@ def evaluate_reference(dm: DiscreteModel, x: np.ndarray) -> np.ndarray:
 
 class TorchCircuit(nn.Module):
     "A discrete model as logic layers with one-hot gate logits and a Group-Sum (evaluate in eval mode)."
-    def __init__(self, dm: DiscreteModel):
+    def __init__(
+        self,
+        dm: DiscreteModel,  # the discrete model
+    ):
         super().__init__()
         layers, n_prev = [], dm.n_inputs
         for (a, b, g), lo in zip(dm.layers, dm.starts()):
@@ -354,7 +387,10 @@ class TorchCircuit(nn.Module):
         self.register_buffer('offsets', torch.from_numpy(offsets).float())
         self.tau, self.n_classes = dm.tau, dm.n_classes
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # input bits `[batch, n_inputs]` as a tensor
+    ):
         x = x.reshape(len(x), -1)
         check_inputs(x, 'circuit')
         h = x.float()
@@ -363,6 +399,8 @@ class TorchCircuit(nn.Module):
         counts = torch.zeros(len(h), self.n_classes, dtype=h.dtype, device=h.device).index_add_(1, self.classes, h[:, self.outputs])
         return (counts + self.offsets) / self.tau
 
-def to_torch(dm: DiscreteModel) -> TorchCircuit:
+def to_torch(
+    dm: DiscreteModel,  # the discrete model
+) -> TorchCircuit:
     "The PyTorch module (in eval mode: discrete) whose evaluation is `dm`."
     return TorchCircuit(dm).eval()

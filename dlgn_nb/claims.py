@@ -7,6 +7,7 @@ __all__ = ['OUTCOMES', 'KINDS', 'cell_se', 'Noise', 'seed_noise', 'Uninformative
            'interval', 'judge', 'example', 'check_examples', 'rank_trend', 'from_runs', 'Ladder', 'scale_rule']
 
 # %% ../nbs/11b_claims.ipynb #29c51b2e
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from dataclasses import dataclass, field, asdict
 from typing import Callable
@@ -14,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 # %% ../nbs/11b_claims.ipynb #fb2c1256
-def cell_se(acc, n, k: int = 1, sd: float = float('nan'), seed_sd: float = 0.0) -> float:
+def cell_se(
+    acc,  # the cell's accuracy in percent
+    n,  # test samples behind it
+    k: int = 1,  # seeds averaged in the cell
+    sd: float = float('nan'),  # spread of the seeds' accuracies (points; NaN for a single seed)
+    seed_sd: float = 0.0,  # for a single run, the seed noise of its kind of cell (points, `Noise.sd`)
+) -> float:
     "Standard error (percentage points) of an accuracy `acc` (%) on `n` samples, over `k` seeds with spread `sd`; a single run adds `seed_sd`."
     p = min(max(acc / 100, 0.5 / n), 1 - 0.5 / n)
     binomial = 100 * math.sqrt(p * (1 - p) / n)
@@ -25,16 +32,19 @@ def cell_se(acc, n, k: int = 1, sd: float = float('nan'), seed_sd: float = 0.0) 
 @dataclass(frozen=True)
 class Noise:
     "The seed-noise term of single-run cells: `sd` (points), pooled from `cells` replicated cells, and where they are."
-    sd: float
-    cells: int
-    source: str
+    sd: float  # the pooled standard deviation between seeds, in points
+    cells: int  # replicated cells it was pooled from
+    source: str  # where those cells are (a figure's table)
 
     def __str__(self):
         if not self.cells: return 'binomial noise only (no replicated cell to measure the seed spread)'
         if ': seed sd' in self.source: return self.source          # several families, each described
         return f'seed sd {self.sd:.2f} points, pooled over {self.cells} replicated cell{"s" * (self.cells > 1)} ({self.source})'
 
-def seed_noise(cells: pd.DataFrame, source: str = '') -> Noise:
+def seed_noise(
+    cells: pd.DataFrame,  # cells with columns `k` (seeds) and `sd` (their spread, points)
+    source: str = '',  # where the cells come from, kept in the result
+) -> Noise:
     "The pooled seed spread of the cells of `cells` (columns `k`, `sd`) that have two or more seeds."
     s = cells[(cells['k'] >= 2) & cells['sd'].notna()] if len(cells) and 'k' in cells else cells.iloc[:0]
     if not len(s): return Noise(0.0, 0, source)
@@ -46,7 +56,13 @@ class Uninformative(Exception):
 
 class Results:
     "A table of accuracies (columns `keys` + `acc` (%), `n`; optional `k`, `sd`, `seed_sd`, `chance`) with plausible redraws of it."
-    def __init__(self, frame: pd.DataFrame, keys: list, draws: int = 4000, seed: int = 0):
+    def __init__(
+        self,
+        frame: pd.DataFrame,  # the cells: `keys` columns, `acc` (%), `n`; optionally `k`, `sd`, `seed_sd`, `chance`
+        keys: list,  # the columns that name a cell (e.g. ['model', 'classes'])
+        draws: int = 4000,  # plausible redraws of the table used for the interval (more: a steadier interval, slower)
+        seed: int = 0,  # seed of the redraws
+    ):
         f = frame.reset_index(drop=True).copy()
         for col, default in (('k', 1), ('sd', float('nan')), ('seed_sd', 0.0), ('chance', float('nan'))):
             if col not in f: f[col] = default
@@ -57,7 +73,11 @@ class Results:
         self.values = np.vstack([f['acc'].to_numpy(float)[None], f['acc'].to_numpy(float)[None] + noise])   # row 0: the estimate
         self.read: set = set()
 
-    def has(self, *key) -> bool: return tuple(key) in self.index
+    def has(
+        self,
+        *key,  # a cell's key values (one per key column)
+    ) -> bool:
+        return tuple(key) in self.index
 
     def __call__(self, *key) -> np.ndarray:
         "The cell `key`: its estimate, then its draws (`[1 + draws]`)."
@@ -65,27 +85,44 @@ class Results:
         self.read.add(self.index[tuple(key)])
         return self.values[:, self.index[tuple(key)]]
 
-    def levels(self, key: str, **where) -> list:
+    def levels(
+        self,
+        key: str,  # a key column
+        **where,  # `column=value` filters on the rows
+    ) -> list:
         "The sorted values of column `key` (among rows matching `where`)."
         f = self.frame
         for c, v in where.items(): f = f[f[c] == v]
         return sorted(f[key].unique().tolist())
 
-    def near(self, key, level: float) -> bool:
+    def near(
+        self,
+        key,  # a cell's key (a value, or a tuple for several keys)
+        level: float,  # the accuracy to compare with, in percent
+    ) -> bool:
         "Whether cell `key` is within 3 standard errors of `level` (%)."
         i = self.index[tuple(key)]
         return abs(self.frame['acc'].iat[i] - level) < 3 * self.se[i]
 
-    def at_chance(self, key) -> bool:
+    def at_chance(
+        self,
+        key,  # a cell's key (a value, or a tuple for several keys)
+    ) -> bool:
         "Whether cell `key` is indistinguishable from guessing (within 3 standard errors of its `chance`)."
         c = self.frame['chance'].iat[self.index[tuple(key)]]
         return not math.isnan(c) and self.near(key, c)
 
-    def at_ceiling(self, *keys) -> bool:
+    def at_ceiling(
+        self,
+        *keys,  # a cell's key values (one per key column)
+    ) -> bool:
         "Whether every cell of `keys` is indistinguishable from 100 %: a tie there is no evidence either way."
         return all(self.near(k, 100.0) for k in keys)
 
-    def cells(self, rows=None) -> pd.DataFrame:
+    def cells(
+        self,
+        rows=None,  # None: every row; 'read': the rows the last statistic read
+    ) -> pd.DataFrame:
         "The table's rows (those read by the last statistics if `rows` is `'read'`)."
         return self.frame.iloc[sorted(self.read)] if rows == 'read' else self.frame
 
@@ -103,7 +140,7 @@ class Claim:
     keys: tuple                         # that table's key columns
     statistic: Callable | None = None   # Results -> array [1 + draws]: a plain named function
     kind: str = 'greater'               # 'greater' | 'less' | 'within'
-    margin: float = 0.0
+    margin: float = 0.0  # how far the statistic must pass 0 in the claim's direction (in `unit`)
     unit: str = 'points'                # the statistic's unit ('points', '%', 'ρ')
     meaning: str = ''                   # what the number is, in a few words
     scope: str = ''                     # where the test applies (e.g. 'class counts up to 300')
@@ -123,25 +160,25 @@ class Claim:
 @dataclass
 class Verdict:
     "The outcome of testing a claim on one table (a row of `verdicts.csv`)."
-    claim: str
+    claim: str  # the claim's id
     outcome: str                        # one of OUTCOMES
     side: str = 'ours'                  # 'paper' (its printed numbers) or 'ours'
-    statistic: float | None = None
-    unit: str = 'points'
-    meaning: str = ''
-    low: float | None = None
-    high: float | None = None
+    statistic: float | None = None  # the claim's statistic on this table (in `unit`)
+    unit: str = 'points'  # unit of the statistic, e.g. 'points'
+    meaning: str = ''  # what the statistic is, in words
+    low: float | None = None  # lower end of the interval
+    high: float | None = None  # upper end of the interval
     interval: str = '95 % interval'     # '95 % interval' | 'null range' (a permutation test) | ''
-    p_value: float | None = None
-    kind: str = 'greater'
-    margin: float = 0.0
+    p_value: float | None = None  # a permutation test's p-value, where the claim uses one
+    kind: str = 'greater'  # the claim's direction: 'greater', 'less', 'within' or 'trend'
+    margin: float = 0.0  # the claim's margin (in `unit`)
     sizes: str = ''                     # test samples behind the cells read
     seeds: str = ''                     # seeds per cell
     noise: str = ''                     # the seed-noise term used
     data: str = ''                      # real, generated, or a stand-in (for which dataset)
     scale: str = ''                     # how the runs compare with the paper's scale, and what the ladder says
-    detail: str = ''
-    figure: str = ''
+    detail: str = ''  # what the outcome rests on, in words (cells read, scale, why not testable)
+    figure: str = ''  # the figure or table the verdict belongs to
     table: str = ''                     # the file of the cells it read (beside the figure)
     below: dict = field(default_factory=dict)   # {setting: [ours, the paper's]} where the profile is below the paper (scale rule)
     ladder: str = ''                    # the file of the width ladder the scale rule read
@@ -169,12 +206,17 @@ class Verdict:
 @dataclass
 class Table:
     "The cells a claim reads (`frame`: keys + `acc`, `n`, ...), the seed noise of its single runs, its data and its file."
-    frame: pd.DataFrame
-    noise: Noise = Noise(0.0, 0, '')
+    frame: pd.DataFrame  # the cells: keys, `acc` (%), `n`, and optional columns
+    noise: Noise = Noise(0.0, 0, '')  # the seed noise added to its single-run cells
     data: str = ''                      # 'synthetic (generated)', 'stand-in glyphs for combined_mnist', "the paper's Table 2"
     file: str = ''                      # the published csv of `frame`
 
-    def results(self, keys, draws: int = 4000, seed: int = 0) -> Results:
+    def results(
+        self,
+        keys,  # the columns that name a cell
+        draws: int = 4000,  # plausible redraws of the table used for the interval (more: a steadier interval, slower)
+        seed: int = 0,  # seed of the redraws
+    ) -> Results:
         "The cells as `Results`, single runs carrying the table's seed noise."
         f = self.frame.copy()
         if self.noise.cells: f['seed_sd'] = f['seed_sd'].fillna(self.noise.sd) if 'seed_sd' in f else self.noise.sd
@@ -190,7 +232,9 @@ def _outcome(kind: str, margin: float, lo: float, hi: float) -> str:
     if kind == 'less': return 'holds' if hi < margin else 'fails' if lo > margin else 'inconclusive'
     return 'holds' if -margin < lo and hi < margin else 'fails' if lo > margin or hi < -margin else 'inconclusive'
 
-def interval(v: np.ndarray) -> tuple:
+def interval(
+    v: np.ndarray,  # the statistic on the table, then on each redraw: `[1 + draws]`
+) -> tuple:
     "Estimate and 95 % interval of a statistic `v` (`[1 + draws]`): the redraws' percentiles re-centred on the estimate."
     est = float(v[0]); shift = est - float(np.median(v[1:]))
     return est, float(np.percentile(v[1:], 2.5)) + shift, float(np.percentile(v[1:], 97.5)) + shift
@@ -205,7 +249,13 @@ def _seeds(cells: pd.DataFrame) -> str:
     ks = cells['k'].astype(int).value_counts().sort_index()
     return '; '.join(f"{c} cell{'s' * (c > 1)} × {k} seed{'s' * (k > 1)}" for k, c in ks.items())
 
-def judge(claim: Claim, table: Table | pd.DataFrame | None, side: str = 'ours', missing: str = 'no results', draws: int = 4000) -> Verdict:
+def judge(
+    claim: Claim,  # the claim to test (`Claim`)
+    table: Table | pd.DataFrame | None,  # the cells to test it on (a `Table`, a plain frame, or None when there are no results)
+    side: str = 'ours',  # 'ours' or 'paper': whose numbers the table holds
+    missing: str = 'no results',  # the detail given when `table` is None
+    draws: int = 4000,  # plausible redraws of the table used for the interval (more: a steadier interval, slower)
+) -> Verdict:
     "Test `claim` on `table` (see above): its outcome, statistic, interval, and the cells it read."
     base = dict(claim=claim.id, side=side, unit=claim.unit, meaning=claim.meaning, kind=claim.kind, margin=claim.margin)
     if table is None: return Verdict(outcome='not testable at this scale', detail=missing, **base)
@@ -236,18 +286,33 @@ def _key_text(names, key) -> str:
     return '(' + ', '.join(f"{n} {f'{k:g}' if isinstance(k, float) else k}" for n, k in zip(names, key)) + ')'
 
 # %% ../nbs/11b_claims.ipynb #a1c0e014
-def example(keys, cells: dict, n: int = 10000, **columns) -> pd.DataFrame:
+def example(
+    keys,  # the columns that name a cell (e.g. ['model', 'classes'])
+    cells: dict,  # `{key: accuracy in %}`; a key is a value, or a tuple for several `keys`
+    n: int = 10000,  # test samples of every cell
+    **columns,  # constant columns, e.g. k=3, sd=0.5
+) -> pd.DataFrame:
     "A constructed table: `cells` maps a key (a value, or a tuple for several `keys`) to its accuracy (%); `columns` are constants."
     keys = (keys,) if isinstance(keys, str) else tuple(keys)
     rows = [{**dict(zip(keys, k if isinstance(k, tuple) else (k,))), 'acc': float(a), 'n': n, **columns} for k, a in cells.items()]
     return pd.DataFrame(rows)
 
-def check_examples(claim: Claim, draws: int = 2000) -> dict:
+def check_examples(
+    claim: Claim,  # the claim to test (`Claim`)
+    draws: int = 2000,  # plausible redraws of the table used for the interval (more: a steadier interval, slower)
+) -> dict:
     "`{outcome: outcome judged}` on each of `claim`'s constructed tables (they must agree)."
     return {want: judge(claim, t, draws=draws).outcome for want, t in claim.examples.items()}
 
 # %% ../nbs/11b_claims.ipynb #a1c0e019
-def rank_trend(x, y, claim_id: str = '', draws: int = 4000, seed: int = 0, meaning: str = 'Spearman ρ') -> Verdict:
+def rank_trend(
+    x,  # the settings (e.g. widths), one per point
+    y,  # the statistic at each setting
+    claim_id: str = '',  # the id of the claim it tests, kept in the verdict
+    draws: int = 4000,  # plausible redraws of the table used for the interval (more: a steadier interval, slower)
+    seed: int = 0,  # seed of the redraws
+    meaning: str = 'Spearman ρ',  # what the statistic is, kept in the verdict
+) -> Verdict:
     "A permutation test of a positive rank correlation of `y` with `x` (two-sided, see above)."
     x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
     rank = lambda v: pd.Series(v).rank().to_numpy()
@@ -262,7 +327,13 @@ def rank_trend(x, y, claim_id: str = '', draws: int = 4000, seed: int = 0, meani
                    high=float(np.percentile(null, 97.5)), interval='null range', p_value=p, kind='greater', margin=0.0)
 
 # %% ../nbs/11b_claims.ipynb #9815121e
-def from_runs(frame: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str = 'n_test', extra: tuple = ()) -> pd.DataFrame:
+def from_runs(
+    frame: pd.DataFrame,  # one row per run (a store's `frame`: config columns, metrics, `n_test`)
+    keys: dict,  # `{cell column: run column, or a function of the frame}`
+    metric: str = 'test_acc',  # the run column holding the accuracy (a fraction)
+    n: str = 'n_test',  # the run column holding the test-set size
+    extra: tuple = (),  # more run columns to carry into the cells (the first value of each cell)
+) -> pd.DataFrame:
     "Cells `keys` (new name -> column, or -> function of the frame) + `acc` (%), `n`, `k` (seeds), `sd`, `chance`, and the columns `extra` (first of each cell) from a frame of runs."
     f = pd.DataFrame({name: (col(frame) if callable(col) else frame[col]) for name, col in keys.items()})
     f['acc'], f['n'] = 100 * frame[metric].to_numpy(float), frame[n].to_numpy(float)
@@ -276,8 +347,8 @@ def from_runs(frame: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str 
 @dataclass(frozen=True)
 class Ladder:
     "A claim's statistic measured at several widths (`widths`, `values`: `[widths, 1 + draws]`), from a figure's ladder table."
-    widths: tuple
-    values: np.ndarray
+    widths: tuple  # the widths measured, increasing
+    values: np.ndarray  # the statistic at each width: `[len(widths), 1 + draws]` (estimate, then redraws)
     where: str = ''                     # e.g. 'synthetic, 43 classes'
 
     def slope(self) -> np.ndarray:
@@ -285,7 +356,10 @@ class Ladder:
         x = np.log2(np.asarray(self.widths, float)); x = x - x.mean()
         return (x[:, None] * (self.values - self.values.mean(0))).sum(0) / (x ** 2).sum()
 
-    def crossing(self, margin: float) -> tuple | None:
+    def crossing(
+        self,
+        margin: float,  # the claim's margin, where the trend is extrapolated to
+    ) -> tuple | None:
         "The width (estimate, 95 % interval) where the fitted trend reaches `margin`; `None` if the slope is not significant (no crossing in sight)."
         s = self.slope(); est, lo, hi = interval(s)
         if lo <= 0 <= hi: return None
@@ -293,7 +367,12 @@ class Ladder:
         w = 2 ** (x.mean() + (margin - self.values.mean(0)) / s)
         return float(w[0]), float(np.percentile(w[1:], 2.5)), float(np.percentile(w[1:], 97.5))
 
-def scale_rule(verdict: Verdict, claim: Claim, below: dict, ladder: Ladder | None) -> Verdict:
+def scale_rule(
+    verdict: Verdict,  # the verdict on our table
+    claim: Claim,  # the claim to test (`Claim`)
+    below: dict,  # `{setting: (ours, the paper's)}` where our profile is smaller than the paper
+    ladder: Ladder | None,  # the claim's statistic at several widths, or None
+) -> Verdict:
     "Apply the scale rule (see above) to `verdict`; `below`: `{setting: (ours, paper's)}` where the profile is below the paper."
     below = {k: v for k, v in below.items() if k in claim.conditional_on}
     verdict.below = {k: list(v) for k, v in below.items()}

@@ -7,6 +7,7 @@ __all__ = ['C_FLAGS', 'C_MAX_GATES', 'C_MAX_GROUPS', 'SECONDS_PER_GROUP', 'c_exp
            'CompiledModel', 'verilog_expression', 'verilog_source', 'verilog_group_sum', 'simulate_verilog']
 
 # %% ../nbs/09b_codegen.ipynb #a94805d7
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, shutil, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -17,14 +18,19 @@ from .circuit import DiscreteModel, prune, check_bits
 from .packed import plan
 
 # %% ../nbs/09b_codegen.ipynb #bb55136c
-def c_expression(g: int) -> str:
+def c_expression(
+    g: int,  # the gate's index, 0-15 (Table 1's order)
+) -> str:
     "Gate `g` on words `a[t]`, `b[t]` in C."
     return gate_expression(g, 'a[t]', 'b[t]', '(w64)0', '~(w64)0')
 
 def _c_array(name: str, values) -> str:
     return f"static const int32_t {name}[] = {{{','.join(map(str, np.asarray(values).tolist())) or '0'}}};"
 
-def c_source(dm: DiscreteModel, tile_words: int = 8) -> str:
+def c_source(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+    tile_words: int = 8,  # 64-bit words of samples each tile evaluates at once (cache blocking)
+) -> str:
     "C source evaluating `dm` (see above): `dlgn_predict(bits, n, n_features, labels, counts, threads)`."
     P = plan(dm)
     k, g, T = P.n_classes, P.group_size, tile_words
@@ -153,14 +159,22 @@ SECONDS_PER_GROUP = 0.0025                 # what gcc -O2 spends on one gate gro
 class TooLargeForC(ValueError):
     "A model whose generated C would take too long to compile (more than `C_MAX_GATES` gates or `C_MAX_GROUPS` gate groups)."
 
-def c_size(dm: DiscreteModel) -> tuple:
+def c_size(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+) -> tuple:
     "`(gates, gate groups)` of `dm`'s generated C: a group is one layer's run of one gate type, a loop of its own."
     return dm.n_gates, sum(len(lp.runs) for lp in plan(dm).layers)
 
 class CompiledModel:
     "A discrete model compiled to a shared library through `c_source` (cached by source, flags and CPU); sizes capped, compile bounded."
-    def __init__(self, dm: DiscreteModel, tile_words: int = 8, max_gates: int | None = C_MAX_GATES, max_groups: int | None = C_MAX_GROUPS,
-                 timeout: float = COMPILE_TIMEOUT_S):
+    def __init__(
+        self,
+        dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+        tile_words: int = 8,  # 64-bit words of samples each tile evaluates at once (cache blocking)
+        max_gates: int | None = C_MAX_GATES,  # refuse to compile a model of more gates (None: no cap; `infer` then uses numpy)
+        max_groups: int | None = C_MAX_GROUPS,  # refuse more gate groups (loops) than this (None: no cap)
+        timeout: float = COMPILE_TIMEOUT_S,  # seconds allowed for the compiler
+    ):
         self.dm = dm
         gates, groups = c_size(dm)
         over = [f'{n:,} {what} (limit {cap:,})' for n, what, cap in ((gates, 'gates', max_gates), (groups, 'gate groups', max_groups)) if cap is not None and n > cap]
@@ -179,16 +193,28 @@ class CompiledModel:
                               None if counts is None else ptr(counts), ctypes.c_int(threads))
         return labels, counts
 
-    def predict(self, bits: np.ndarray, threads: int = 1) -> np.ndarray:
+    def predict(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+        threads: int = 1,  # CPU threads of the compiled evaluator
+    ) -> np.ndarray:
         "Labels of binary inputs `bits` `[batch, n_inputs]`."
         return self._run(bits, threads, False)[0]
 
-    def counts(self, bits: np.ndarray, threads: int = 1) -> np.ndarray:
+    def counts(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+        threads: int = 1,  # CPU threads of the compiled evaluator
+    ) -> np.ndarray:
         "Group-Sum counts `[batch, n_classes]`."
         return self._run(bits, threads, True)[1]
 
 # %% ../nbs/09b_codegen.ipynb #0a9ae704
-def verilog_expression(g: int, a: str, b: str) -> str:
+def verilog_expression(
+    g: int,  # the gate's index, 0-15 (Table 1's order)
+    a: str,  # the first input signal's name
+    b: str,  # the second input signal's name
+) -> str:
     "Gate `g` on signals `a`, `b` in Verilog."
     return gate_expression(g, a, b, "1'b0", "1'b1")
 
@@ -213,7 +239,11 @@ def _group_sum(out: list, terms: list, sizes, offsets, W: int):
         total, const = _adder_tree(out, terms[start:start + sizes[c]], f'c{c}'), f"{W}'d{offsets[c]}"
         out.append(f'  assign counts[{c * W} +: {W}] = ' + (f'{total} + {const}' if total and offsets[c] else total or const) + ';')
 
-def verilog_source(dm: DiscreteModel, module: str = 'dlgn', counts: bool = True) -> str:
+def verilog_source(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+    module: str = 'dlgn',  # the Verilog module's name
+    counts: bool = True,  # True: the module outputs the Group-Sum counts; False: the head's input bits
+) -> str:
     "A combinational Verilog module: input `x[n_inputs]`, output `counts[n_classes * W]` (class c at `c*W +: W`, `W = bit_width(group_size)`); with `counts=False`, output `bits`, the signals the head counts, class by class, without the Group-Sum."
     dm = prune(dm)
     k, g, W = dm.n_classes, dm.group_size, bit_width(dm.group_size)
@@ -234,7 +264,10 @@ def verilog_source(dm: DiscreteModel, module: str = 'dlgn', counts: bool = True)
     out.append('endmodule')
     return '\n'.join(out) + '\n'
 
-def verilog_group_sum(dm: DiscreteModel, module: str = 'group_sum') -> str:
+def verilog_group_sum(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+    module: str = 'group_sum',  # the Verilog module's name
+) -> str:
     "The head alone as Verilog: input `bits` (the signals the head counts, class by class, as `verilog_source(counts=False)` gives them), output `counts`."
     outputs, sizes, offsets = prune(dm).head()
     k, W = dm.n_classes, bit_width(dm.group_size)
@@ -243,7 +276,11 @@ def verilog_group_sum(dm: DiscreteModel, module: str = 'group_sum') -> str:
     _group_sum(out, [f'bits[{j}]' for j in range(len(outputs))], sizes, offsets, W)
     return '\n'.join(out + ['endmodule']) + '\n'
 
-def simulate_verilog(dm: DiscreteModel, bits: np.ndarray, workdir=None) -> np.ndarray:
+def simulate_verilog(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`)
+    bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+    workdir=None,  # folder for the simulation's files (None: a temporary one)
+) -> np.ndarray:
     "Counts `[batch, n_classes]` of `dm` on `bits`, from an Icarus Verilog simulation of `verilog_source(dm)`."
     iverilog, vvp = shutil.which('iverilog'), shutil.which('vvp')
     if not (iverilog and vvp): raise RuntimeError("Icarus Verilog (iverilog, vvp) not found: `apt-get install iverilog`")

@@ -7,6 +7,7 @@ __all__ = ['DEFAULTS', 'PROFILES', 'PATH_KEYS', 'SETTINGS_MAX_BYTES', 'design_se
            'Profile', 'data_dir', 'data_dir_origin']
 
 # %% ../nbs/00d_config.ipynb #f81f421a
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import configparser, math, os
 from pathlib import Path
 from .checks import check_choice
@@ -247,7 +248,9 @@ def _parse(text: str, origin: str) -> configparser.ConfigParser:
     if unknown: raise ValueError(f"{origin}: unknown section [{unknown[0]}]; allowed: {', '.join(f'[{s}]' for s in _SECTIONS)}")
     return cp
 
-def project_settings(start=None) -> Path | None:
+def project_settings(
+    start=None,  # folder to search from, upwards (default: the working folder)
+) -> Path | None:
     "The project file: `$DLGN_SETTINGS`, else the first `settings.ini` with a dlgn_nb section in `start` (default: the working folder) or above; a broken one is an error, never skipped."
     if os.environ.get('DLGN_SETTINGS'):
         p = Path(os.environ['DLGN_SETTINGS']).expanduser()
@@ -267,7 +270,12 @@ def _finite(text: str) -> float:
 
 class Profile:
     "One profile of the settings: typed getters, folders resolved against the file that set them."
-    def __init__(self, name: str, settings=None, overrides: dict | None = None):
+    def __init__(
+        self,
+        name: str,  # the profile: 'smoke', 'quick', 'workstation' or 'paper' (`PROFILES`)
+        settings=None,  # a settings.ini to read (default: `project_settings()`, else the packaged defaults alone)
+        overrides: dict | None = None,  # settings given as flags, `{key: value}`; they win over files and the environment
+    ):
         self.name = check_choice('profile', name, PROFILES)
         project = Path(settings).resolve() if settings is not None else project_settings()
         layers = [(_parse(DEFAULTS, 'the packaged defaults (dlgn_nb.config.DEFAULTS)'), 'the packaged defaults', dlgn_home())]
@@ -288,7 +296,10 @@ class Profile:
 
     def __contains__(self, key): return key in self.values
 
-    def get(self, key: str) -> str:
+    def get(
+        self,
+        key: str,  # a setting's name, e.g. 'depth'
+    ) -> str:
         if key not in self.values: raise KeyError(f"profile {self.name!r} has no setting {key!r}")
         return self.values[key]
 
@@ -297,13 +308,37 @@ class Profile:
         try: return convert(raw)
         except ValueError: raise ValueError(f"setting {key} = {raw!r} in {self.origin[key]} is not {kind}") from None
 
-    def int(self, key) -> int: return self._typed(key, int, 'an integer')
-    def float(self, key) -> float: return self._typed(key, _finite, 'a finite number')
-    def ints(self, key) -> list[int]: return self._typed(key, lambda s: [int(v) for v in s.split(',')], 'a list of integers')
-    def floats(self, key) -> list[float]: return self._typed(key, lambda s: [_finite(v) for v in s.split(',')], 'a list of finite numbers')
-    def list(self, key, sep: str = ',') -> list[str]: return [v.strip() for v in self.get(key).split(sep) if v.strip()]
+    def int(
+        self,
+        key,  # a setting's name; its value must be an integer
+    ) -> int:
+        return self._typed(key, int, 'an integer')
+    def float(
+        self,
+        key,  # a setting's name; its value must be a finite number
+    ) -> float:
+        return self._typed(key, _finite, 'a finite number')
+    def ints(
+        self,
+        key,  # a setting's name; its value a comma-separated list of integers
+    ) -> list[int]:
+        return self._typed(key, lambda s: [int(v) for v in s.split(',')], 'a list of integers')
+    def floats(
+        self,
+        key,  # a setting's name; its value a comma-separated list of finite numbers
+    ) -> list[float]:
+        return self._typed(key, lambda s: [_finite(v) for v in s.split(',')], 'a list of finite numbers')
+    def list(
+        self,
+        key,  # a setting's name; its value a list of words
+        sep: str = ',',  # the separator of the list's items
+    ) -> list[str]:
+        return [v.strip() for v in self.get(key).split(sep) if v.strip()]
 
-    def path(self, key) -> Path:
+    def path(
+        self,
+        key,  # a folder setting: 'data_dir', 'results_dir' or 'figures_dir'
+    ) -> Path:
         "A folder setting, resolved against the folder of the file (or the working folder of the variable) that set it."
         return (self.roots[key] / Path(self.get(key)).expanduser()).resolve()
 

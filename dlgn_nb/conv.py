@@ -7,6 +7,7 @@ __all__ = ['CONV_KERNEL_SOURCE', 'CLGN_ARCHS', 'CLGN_WIDTHS', 'TreeFunction', 'c
            'conv_output_size', 'ConvLogicLayer', 'image_channels', 'clgn_widths', 'CLGN']
 
 # %% ../nbs/05_conv.ipynb #2f35201d
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, math
 import torch
 from torch import nn
@@ -27,7 +28,11 @@ def _level(h, c):
 class TreeFunction(torch.autograd.Function):
     "Complete binary trees: leaves `[out, 2^d, n]`, coefficients `[out, 2^d - 1, 4]` (level by level) -> `[out, n]`."
     @staticmethod
-    def forward(ctx, leaves, coef):
+    def forward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        leaves,  # the trees' leaf inputs `[2^depth, ...]`
+        coef,  # the 4 coefficients of each tree gate, `[..., 4]` (`gates.gate_coefficients`)
+    ):
         h, offset = leaves, 0
         while h.shape[1] > 1:
             m = h.shape[1] // 2
@@ -36,7 +41,10 @@ class TreeFunction(torch.autograd.Function):
         return h[:, 0]
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        gy,  # gradient of the loss with respect to the output
+    ):
         leaves, coef = ctx.saved_tensors
         levels, h, offset = [], leaves, 0
         while h.shape[1] > 1:                                   # recompute, keeping each level's inputs
@@ -157,7 +165,15 @@ _I, _T = ctypes.c_int64, ctypes.c_int
 class NativeConvTreeFunction(torch.autograd.Function):
     "Trees over a padded channel-major input: `xp` `[C, B, Hp, Wp]`, leaf offsets `off` `[O, L]`, coef `[O, L-1, 4]` -> `[O, B, Ho, Wo]`."
     @staticmethod
-    def forward(ctx, xp, coef, off, depth, ho, wo):
+    def forward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        xp,  # padded feature-major input `[in_channels, batch, h + 2p, w + 2p]`
+        coef,  # the 4 coefficients of each tree gate, `[..., 4]` (`gates.gate_coefficients`)
+        off,  # per output channel and leaf, the (channel, row, column) offset it reads
+        depth,  # levels of each tree
+        ho,  # output height (before pooling)
+        wo,  # output width (before pooling)
+    ):
         lib, sfx, threads = conv_library(), _SFX[xp.dtype], torch.get_num_threads()
         xp, coef = xp.contiguous(), coef.contiguous()
         O, (C, B, Hp, Wp) = off.shape[0], xp.shape
@@ -168,7 +184,10 @@ class NativeConvTreeFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        gy,  # gradient of the loss with respect to the output
+    ):
         xp, coef, off = ctx.saved_tensors
         lib, sfx, threads = conv_library(), _SFX[xp.dtype], torch.get_num_threads()
         O, (C, B, Hp, Wp) = off.shape[0], xp.shape
@@ -180,7 +199,13 @@ class NativeConvTreeFunction(torch.autograd.Function):
         return gx, partial.sum(0).to(xp.dtype), None, None, None, None
 
 # %% ../nbs/05_conv.ipynb #ed3632c6
-def conv_output_size(h: int, w: int, kernel: int, padding: int, pool: bool) -> tuple:
+def conv_output_size(
+    h: int,  # input height
+    w: int,  # input width
+    kernel: int,  # side of the receptive field
+    padding: int,  # zero padding on each side
+    pool: bool,  # followed by 2x2 OR pooling
+) -> tuple:
     "Spatial size after a `kernel`x`kernel` field with `padding` (and 2x2 pooling); raises if the input is too small."
     ho, wo = h + 2 * padding - kernel + 1, w + 2 * padding - kernel + 1
     if ho < 1 or wo < 1:
@@ -190,8 +215,18 @@ def conv_output_size(h: int, w: int, kernel: int, padding: int, pool: bool) -> t
 
 class ConvLogicLayer(LogicGates):
     "Per output channel a depth-`depth` logic tree over a `kernel`x`kernel` field of 2 input channels, then 2x2 OR pooling."
-    def __init__(self, in_channels: int, out_channels: int, kernel: int = 3, padding: int = 1, depth: int = 3,
-                 pool: bool = True, init: str = 'residual', backend: str = 'auto', generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_channels: int,  # input channels
+        out_channels: int,  # output channels (one logic tree each)
+        kernel: int = 3,  # side of each tree's receptive field
+        padding: int = 1,  # zero padding on each side
+        depth: int = 3,  # levels of each tree (2^depth leaves)
+        pool: bool = True,  # 2x2 OR pooling after the trees
+        init: str = 'residual',  # initial gate logits: 'residual' (mostly the pass-through gate A, for deep trees) or 'gaussian'
+        backend: str = 'auto',  # engine: 'auto', 'torch', 'native' (compiled C++) or 'pycuda'
+        generator: torch.Generator | None = None,  # random generator for the wiring and initial logits (None: PyTorch's global one)
+    ):
         check_choice('backend', backend, BACKENDS)
         if backend == 'native' and depth > 4: raise ValueError(f"the compiled tree kernels cover depth 1 to 4, got depth={depth}; use backend 'auto'")
         if in_channels < 1 or out_channels < 1: raise ValueError(f"channels must be >= 1, got in={in_channels}, out={out_channels}")
@@ -206,11 +241,18 @@ class ConvLogicLayer(LogicGates):
         self.backend = backend
         for name, t in (('leaf_c', leaf_c), ('leaf_y', leaf_y), ('leaf_x', leaf_x)): self.register_buffer(name, t)
 
-    def output_size(self, h: int, w: int) -> tuple:
+    def output_size(
+        self,
+        h: int,  # input height
+        w: int,  # input width
+    ) -> tuple:
         "Spatial size of the output for an `h`x`w` input (after pooling); raises if the input is too small."
         return conv_output_size(h, w, self.kernel, self.padding, self.pool)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,  # feature-major input `[in_channels, batch, h, w]`
+    ) -> torch.Tensor:
         "`x` `[in_channels, batch, h, w]` -> `[out_channels, batch, h', w']`."
         if x.ndim != 4 or x.shape[0] != self.in_channels:
             raise ValueError(f"ConvLogicLayer expects [in_channels={self.in_channels}, batch, h, w], got shape {tuple(x.shape)}")
@@ -242,7 +284,9 @@ CLGN_WIDTHS = {'mnist_s': ('mnist', 16), 'mnist_m': ('mnist', 64), 'cifar_s': ('
                'cifar_b': ('cifar', 512), 'cifar_l': ('cifar', 1024), 'cifar_g': ('cifar', 2048)}
 "The 2024 paper's named models: architecture and width k (see above)."
 
-def image_channels(x: torch.Tensor) -> torch.Tensor:
+def image_channels(
+    x: torch.Tensor,  # a batch `[batch, ...]`: flat grey images, or thresholded 32x32x3 RGB vectors
+) -> torch.Tensor:
     "A batch as images `[batch, channels, h, w]`: grey images get one channel; 3T x 32x32x3 thresholded RGB vectors get 3T."
     x = x if x.is_floating_point() else x.float()
     if x.ndim == 3: return x[:, None]
@@ -253,7 +297,11 @@ def image_channels(x: torch.Tensor) -> torch.Tensor:
         return x.view(len(x), t, 32, 32, 3).permute(0, 1, 4, 2, 3).reshape(len(x), 3 * t, 32, 32)
     raise ValueError(f"cannot arrange inputs of shape {tuple(x.shape)} as images (grey [b, h, w] or thresholded 32x32 RGB)")
 
-def clgn_widths(in_shape: tuple, k: int, arch: str = 'mnist') -> tuple:
+def clgn_widths(
+    in_shape: tuple,  # the image shape `(channels, h, w)`
+    k: int,  # the CLGN's width k (channels of the first block)
+    arch: str = 'mnist',  # 'mnist' or 'cifar' (the 2024 paper's architectures)
+) -> tuple:
     "`(flattened output of the tree layers, widths of the logic layers)` of a CLGN, without building it."
     check_choice('CLGN architecture', arch, CLGN_ARCHS); check_int('the width k', k, 1)
     spec, (c, h, w) = CLGN_ARCHS[arch], in_shape
@@ -265,8 +313,17 @@ def clgn_widths(in_shape: tuple, k: int, arch: str = 'mnist') -> tuple:
 
 class CLGN(nn.Module):
     "A convolutional logic gate network of architecture `arch` ('mnist' or 'cifar') and width `k`, then `head` (built for `clgn_widths(...)[1][-1]` outputs)."
-    def __init__(self, in_shape: tuple, k: int, head: nn.Module, arch: str = 'mnist', depth: int = 3,
-                 init: str = 'residual', backend: str = 'auto', generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_shape: tuple,  # the image shape `(channels, h, w)`
+        k: int,  # the width k (channels of the first block)
+        head: nn.Module,  # the output head, built for the last logic layer's width (`clgn_widths(...)[1][-1]`)
+        arch: str = 'mnist',  # 'mnist' or 'cifar' (the 2024 paper's architectures)
+        depth: int = 3,  # levels of each convolution tree
+        init: str = 'residual',  # initial gate logits: 'residual' (mostly the pass-through gate A, for deep trees) or 'gaussian'
+        backend: str = 'auto',  # engine: 'auto', 'torch', 'native' (compiled C++) or 'pycuda'
+        generator: torch.Generator | None = None,  # random generator for the wiring and initial logits (None: PyTorch's global one)
+    ):
         super().__init__()
         flat, widths = clgn_widths(in_shape, k, arch)
         if head.in_features != widths[-1]:
@@ -286,7 +343,10 @@ class CLGN(nn.Module):
     def n_gates(self) -> int:
         return sum(l.out_features for l in self.layers) + sum(c.out_channels * (2 ** c.depth - 1) for c in self.convs)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(
+        self,
+        x: torch.Tensor,  # inputs `[batch, ...]` (images, or the flattened thresholded vectors of a dataset)
+    ) -> torch.Tensor:
         check_inputs(x, 'CLGN')
         x = image_channels(x)
         if tuple(x.shape[1:]) != self.in_shape:
@@ -297,5 +357,14 @@ class CLGN(nn.Module):
         for layer in self.layers: h = layer(h, feature_major=True)
         return h.t()
 
-    def forward(self, x): return self.head(self.features(x))
-    def loss(self, x, y): return self.head.loss(self.features(x), y)
+    def forward(
+        self,
+        x,  # inputs `[batch, ...]` (images, or the flattened thresholded vectors of a dataset)
+    ):
+        return self.head(self.features(x))
+    def loss(
+        self,
+        x,  # inputs `[batch, ...]` (images, or the flattened thresholded vectors of a dataset)
+        y,  # class labels `[batch]`
+    ):
+        return self.head.loss(self.features(x), y)

@@ -9,6 +9,7 @@ __all__ = ['CUDA_SOURCE', 'EMULATION_SHIM', 'MAX_GRID', 'MAX_BLOCK_THREADS', 'ke
            'group_counts', 'packed_counts', 'nvcc_report']
 
 # %% ../nbs/02_cuda.ipynb #4e390172
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, math, re, shutil, subprocess, tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -112,7 +113,9 @@ __global__ void group_counts(const unsigned* __restrict__ y, int* __restrict__ c
 '''
 
 # %% ../nbs/02_cuda.ipynb #73a61e72
-def kernel_signatures(source: str = CUDA_SOURCE) -> dict:
+def kernel_signatures(
+    source: str = CUDA_SOURCE,  # CUDA C++ source holding the kernels (default: `CUDA_SOURCE`)
+) -> dict:
     "`{kernel: [(type, name, is_pointer), ...]}` for every `__global__` function of `source`."
     out = {}
     for name, params in re.findall(r'__global__\s+void\s+(\w+)\s*\(([^)]*)\)', source):
@@ -136,7 +139,9 @@ static uint3_ threadIdx, blockIdx, blockDim, gridDim;
 #define __restrict__ __restrict
 """
 
-def emulation_source(source: str = CUDA_SOURCE) -> str:
+def emulation_source(
+    source: str = CUDA_SOURCE,  # CUDA C++ source holding the kernels (default: `CUDA_SOURCE`)
+) -> str:
     "`source` with the CPU shim and, per kernel, `emu_<kernel>(gx, gy, bx, by, args...)` running its grid serially."
     runners = []
     for name, params in re.findall(r'__global__\s+void\s+(\w+)\s*\(([^)]*)\)', source):
@@ -165,7 +170,11 @@ class Kernels:
     signatures = kernel_signatures()
     tensor_args = {k: [(i, n, _TORCH_TYPES[t]) for i, (t, n, p) in enumerate(sig) if p] for k, sig in signatures.items()}
 
-    def check(self, name: str, args: tuple):
+    def check(
+        self,
+        name: str,  # a kernel's name (a `__global__` function of the source)
+        args: tuple,  # the arguments of the launch, in the kernel's order
+    ):
         "Check the arguments of kernel `name` against its parameters (see above)."
         if name not in self.signatures: raise ValueError(f"unknown kernel {name!r}; allowed: {', '.join(self.signatures)}")
         if len(args) != len(self.signatures[name]): raise TypeError(f"{name} takes {len(self.signatures[name])} arguments, got {len(args)}")
@@ -177,7 +186,11 @@ class Kernels:
                                 f"got {v.dtype} on {v.device}{'' if v.is_contiguous() else ' (not contiguous)'}")
 
     @staticmethod
-    def check_shape(name: str, grid: tuple, block: tuple) -> bool:
+    def check_shape(
+        name: str,  # a kernel's name (a `__global__` function of the source)
+        grid: tuple,  # CUDA grid dimensions (x, y, z)
+        block: tuple,  # CUDA block dimensions (x, y, z)
+    ) -> bool:
         "Check a launch shape against CUDA's limits; False when the grid is empty (nothing to launch)."
         if len(grid) != 2 or len(block) != 2 or min(*grid, *block) < 0:
             raise ValueError(f"{name}: grid and block must be two counts >= 0, got grid {grid}, block {block}")
@@ -188,7 +201,14 @@ class Kernels:
             raise ValueError(f"{name}: block {tuple(block)} has {block[0] * block[1]} threads, more than CUDA's {MAX_BLOCK_THREADS}")
         return min(*grid, *block) > 0
 
-    def launch(self, name: str, grid: tuple, block: tuple, *args): raise NotImplementedError
+    def launch(
+        self,
+        name: str,  # a kernel's name (a `__global__` function of the source)
+        grid: tuple,  # CUDA grid dimensions (x, y, z)
+        block: tuple,  # CUDA block dimensions (x, y, z)
+        *args,  # the kernel's arguments, in its order (tensors and numbers)
+    ):
+        raise NotImplementedError
 
 _C_SCALARS = {'i64': ctypes.c_int64, 'int': ctypes.c_int, 'unsigned': ctypes.c_uint, 'float': ctypes.c_float}
 
@@ -197,7 +217,13 @@ class EmulatedKernels(Kernels):
     device_type = 'cpu'
     def __init__(self): self.lib = load_library(emulation_source(), 'cuda_emulation', flags=('-O2',))
 
-    def launch(self, name, grid, block, *args):
+    def launch(
+        self,
+        name,  # a kernel's name (a `__global__` function of the source)
+        grid,  # CUDA grid dimensions (x, y, z)
+        block,  # CUDA block dimensions (x, y, z)
+        *args,  # the kernel's arguments, in its order (tensors and numbers)
+    ):
         self.check(name, args)
         if not self.check_shape(name, grid, block): return
         c = [ctypes.c_uint(v) for v in (*grid, *block)]
@@ -211,7 +237,10 @@ _PREPARED = {'i64': 'q', 'int': 'i', 'unsigned': 'I', 'float': 'f'}
 class PyCudaKernels(Kernels):
     "The kernels compiled by PyCUDA in the primary context of CUDA device `index`; arguments are CUDA tensors."
     device_type = 'cuda'
-    def __init__(self, index: int = 0):
+    def __init__(
+        self,
+        index: int = 0,  # the CUDA device's index
+    ):
         import pycuda.driver as drv
         from pycuda.compiler import SourceModule
         self.drv, self.index = drv, index
@@ -227,7 +256,13 @@ class PyCudaKernels(Kernels):
                 self.functions[name] = module.get_function(name).prepare(fmt)
         finally: drv.Context.pop()
 
-    def launch(self, name, grid, block, *args):
+    def launch(
+        self,
+        name,  # a kernel's name (a `__global__` function of the source)
+        grid,  # CUDA grid dimensions (x, y, z)
+        block,  # CUDA block dimensions (x, y, z)
+        *args,  # the kernel's arguments, in its order (CUDA tensors and numbers)
+    ):
         self.check(name, args)
         if not self.check_shape(name, grid, block): return
         if any(isinstance(v, torch.Tensor) and v.device.index != self.index for v in args):
@@ -253,7 +288,9 @@ def pycuda_available() -> bool:
 
 _KERNELS = {}
 
-def kernels_for(t: torch.Tensor) -> Kernels:
+def kernels_for(
+    t: torch.Tensor,  # a tensor; its device picks the kernels
+) -> Kernels:
     "The kernels that run on tensor `t`'s device (compiled once per process and device)."
     key = (t.device.type, t.device.index)
     if key not in _KERNELS:
@@ -267,14 +304,24 @@ def kernels_for(t: torch.Tensor) -> Kernels:
     return _KERNELS[key]
 
 # %% ../nbs/02_cuda.ipynb #74ccfdd8
-def tile_launch(n_rows: int, n_cols: int, threads: int = 256):
+def tile_launch(
+    n_rows: int,  # rows to cover (gates or features), along y
+    n_cols: int,  # columns to cover (samples or words), along x
+    threads: int = 256,  # threads per block
+):
     "`(grid, block)` covering `n_rows × n_cols` with blocks of `threads`: samples along x, rows along y."
     bx = min(threads, 32 * max(1, math.ceil(n_cols / 32)))
     by = max(1, threads // bx)
     return (math.ceil(n_rows / by), math.ceil(n_cols / bx)), (bx, by)
 
 # %% ../nbs/02_cuda.ipynb #348dfd00
-def kernel_forward(K: Kernels, x, coef, a, b):
+def kernel_forward(
+    K: Kernels,  # the kernels to launch (`Kernels`: PyCUDA's on a GPU, or the CPU emulation)
+    x,  # feature-major inputs `[n_in, batch]` (float32)
+    coef,  # the 4 coefficients of each gate, `[n_out, 4]`
+    a,  # first input pin of each gate, `[n_out]`
+    b,  # second input pin of each gate, `[n_out]`
+):
     "Launch `logic_forward`: feature-major `x` `[n_in, batch]` -> `[n_out, batch]`."
     n_out, batch = a.numel(), x.shape[1]
     y = torch.empty(n_out, batch, dtype=x.dtype, device=x.device)
@@ -282,7 +329,15 @@ def kernel_forward(K: Kernels, x, coef, a, b):
     K.launch('logic_forward', grid, block, x, a, b, coef, y, n_out, batch)
     return y
 
-def kernel_backward(K: Kernels, x, coef, a, b, gy, need_x: bool = True):
+def kernel_backward(
+    K: Kernels,  # the kernels to launch (`Kernels`: PyCUDA's on a GPU, or the CPU emulation)
+    x,  # feature-major inputs `[n_in, batch]` (float32)
+    coef,  # the 4 coefficients of each gate, `[n_out, 4]`
+    a,  # first input pin of each gate, `[n_out]`
+    b,  # second input pin of each gate, `[n_out]`
+    gy,  # gradient of the loss with respect to the output, `[n_out, batch]`
+    need_x: bool = True,  # also compute the gradient of the inputs (False for the first layer)
+):
     "Launch the backward kernels: `(grad_x or None, grad_coef)`."
     n_in, batch, n_out = x.shape[0], x.shape[1], a.numel()
     partial = torch.empty(n_out, 32, 4, dtype=x.dtype, device=x.device)
@@ -298,23 +353,36 @@ def kernel_backward(K: Kernels, x, coef, a, b, gy, need_x: bool = True):
 class KernelLogicFunction(torch.autograd.Function):
     "The fused logic layer on the kernels of `x`'s device (PyCUDA on a GPU, the harness on the CPU)."
     @staticmethod
-    def forward(ctx, x, coef, a, b):
+    def forward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        x,  # feature-major inputs `[n_in, batch]` (float32)
+        coef,  # the 4 coefficients of each gate, `[n_out, 4]`
+        a,  # first input pin of each gate, `[n_out]`
+        b,  # second input pin of each gate, `[n_out]`
+    ):
         x, coef = x.contiguous(), coef.contiguous()
         ctx.save_for_backward(x, coef, a, b)
         return kernel_forward(kernels_for(x), x, coef, a, b)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        gy,  # gradient of the loss with respect to the output, `[n_out, batch]`
+    ):
         x, coef, a, b = ctx.saved_tensors
         gx, gcoef = kernel_backward(kernels_for(x), x, coef, a, b, gy.contiguous(), ctx.needs_input_grad[0])
         return gx, gcoef, None, None
 
-def supports(x: torch.Tensor) -> bool:
+def supports(
+    x: torch.Tensor,  # the layer's input
+) -> bool:
     "Whether the PyCUDA kernels can run the layer on `x` (a float32 CUDA tensor, with pycuda working)."
     return x.is_cuda and x.dtype == torch.float32 and pycuda_available()
 
 # %% ../nbs/02_cuda.ipynb #3e2a759d
-def pack_bits(x: torch.Tensor) -> torch.Tensor:
+def pack_bits(
+    x: torch.Tensor,  # binary inputs `[batch, features]` (0/1)
+) -> torch.Tensor:
     "Binary `[batch, features]` -> `[features, ceil(batch/32)]` int32 words (bit `s % 32` of word `s // 32`)."
     batch, features = x.shape
     words = math.ceil(batch / 32)
@@ -323,12 +391,21 @@ def pack_bits(x: torch.Tensor) -> torch.Tensor:
     v = (bits.view(words, 32, features) << torch.arange(32, device=x.device).view(1, 32, 1)).sum(1)
     return torch.where(v >= 2**31, v - 2**32, v).to(torch.int32).t().contiguous()
 
-def unpack_bits(w: torch.Tensor, batch: int) -> torch.Tensor:
+def unpack_bits(
+    w: torch.Tensor,  # packed words `[features, words]` (int32)
+    batch: int,  # samples to unpack (the last word may be partly used)
+) -> torch.Tensor:
     "Inverse of `pack_bits`: `[features, words]` -> uint8 `[batch, features]`."
     bits = (w.to(torch.int64).unsqueeze(-1) >> torch.arange(32, device=w.device)) & 1
     return bits.reshape(w.shape[0], -1)[:, :batch].t().to(torch.uint8).contiguous()
 
-def packed_forward(K: Kernels, xw, gate_ids, a, b):
+def packed_forward(
+    K: Kernels,  # the kernels to launch (`Kernels`: PyCUDA's on a GPU, or the CPU emulation)
+    xw,  # packed inputs `[n_in, words]`
+    gate_ids,  # each gate's index 0-15, `[n_out]`
+    a,  # first input pin of each gate, `[n_out]`
+    b,  # second input pin of each gate, `[n_out]`
+):
     "One layer on packed words: `[n_in, words]` -> `[n_out, words]`."
     n_out, words = a.numel(), xw.shape[1]
     y = torch.empty(n_out, words, dtype=torch.int32, device=xw.device)
@@ -336,7 +413,12 @@ def packed_forward(K: Kernels, xw, gate_ids, a, b):
     K.launch('packed_forward', grid, block, xw, a, b, gate_ids.to(torch.uint8).contiguous(), y, n_out, words)
     return y
 
-def group_counts(K: Kernels, yw, n_classes: int, batch: int):
+def group_counts(
+    K: Kernels,  # the kernels to launch (`Kernels`: PyCUDA's on a GPU, or the CPU emulation)
+    yw,  # the last layer's packed outputs `[n, words]`
+    n_classes: int,  # classes of the Group-Sum (consecutive groups of `n // n_classes`)
+    batch: int,  # samples the words hold
+):
     "Group-Sum counts `[batch, n_classes]` (int32) of packed outputs `[n, words]`; a remainder is unread."
     group, words = yw.shape[0] // n_classes, yw.shape[1]
     counts = torch.empty(batch, n_classes, dtype=torch.int32, device=yw.device)
@@ -345,7 +427,11 @@ def group_counts(K: Kernels, yw, n_classes: int, batch: int):
     return counts
 
 @torch.no_grad()
-def packed_counts(model, x: torch.Tensor, chunk: int = 2**18) -> torch.Tensor:
+def packed_counts(
+    model,  # a `models.DLGN` with a Group-Sum head
+    x: torch.Tensor,  # binary inputs `[batch, in_features]` on the GPU
+    chunk: int = 2**18,  # samples per pass (bounds the GPU memory used)
+) -> torch.Tensor:
     "Class counts of a `DLGN` with a Group-Sum head on binary inputs `x`, evaluated on packed words, `chunk` samples at a time."
     if chunk < 32 or chunk % 32: raise ValueError(f"chunk must be a multiple of 32 samples, got {chunk}")
     x = x.reshape(len(x), model.layers[0].in_features)
@@ -359,7 +445,9 @@ def packed_counts(model, x: torch.Tensor, chunk: int = 2**18) -> torch.Tensor:
     return torch.cat(out) if out else torch.zeros(0, model.head.n_classes, dtype=torch.int32, device=x.device)
 
 # %% ../nbs/02_cuda.ipynb #6c230c1b
-def nvcc_report(arch: str = 'sm_90') -> dict | None:
+def nvcc_report(
+    arch: str = 'sm_90',  # the GPU architecture to compile for, e.g. 'sm_90'
+) -> dict | None:
     "Compile `CUDA_SOURCE` for `arch` with nvcc; per kernel: registers, stack frame and spill bytes (None without nvcc)."
     nvcc = shutil.which('nvcc')
     if nvcc is None: return None

@@ -8,16 +8,27 @@ __all__ = ['PAPER_SYNTHETIC_CLASSES', 'SYNTHETIC', 'PackedBits', 'ScaledBytes', 
            'synthetic_pattern', 'make_synthetic', 'DatasetSpec']
 
 # %% ../nbs/06_data.ipynb #c3c55121
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import dataclass, field
 from typing import Callable
 import math
+import sys
 import numpy as np
-import torch
 
 # %% ../nbs/06_data.ipynb #a188dc57
+def _torch():
+    "PyTorch, imported at first use: describing or checking datasets (`dlgn data list`) does not load it."
+    import torch
+    return torch
+
+def _is_tensor(x) -> bool:
+    "Whether `x` is a PyTorch tensor (never, while PyTorch is not loaded)."
+    t = sys.modules.get('torch')
+    return t is not None and isinstance(x, t.Tensor)
+
 def _index(idx, n: int):
     "A numpy index (int, slice or int array) from an int, slice, index tensor/array or boolean mask."
-    if isinstance(idx, torch.Tensor): idx = idx.cpu().numpy()
+    if _is_tensor(idx): idx = idx.cpu().numpy()
     if isinstance(idx, np.ndarray) and idx.dtype == bool:
         if len(idx) != n: raise IndexError(f"boolean mask of length {len(idx)} for {n} samples")
         idx = np.flatnonzero(idx)
@@ -25,17 +36,25 @@ def _index(idx, n: int):
 
 class PackedBits:
     "Binary samples of shape `sample_shape`, stored 8 bits to a byte; indexing unpacks to a uint8 0/1 tensor."
-    dtype = torch.uint8
-    def __init__(self, packed: np.ndarray, sample_shape: tuple):
+    @property
+    def dtype(self): return _torch().uint8
+    def __init__(
+        self,
+        packed: np.ndarray,  # the bits, `[n, ceil(features / 8)]` uint8, little-endian within a byte
+        sample_shape: tuple,  # the shape of one sample, e.g. (784,)
+    ):
         self.packed, self.sample_shape = np.ascontiguousarray(packed, dtype=np.uint8), tuple(sample_shape)
         self.n_features = math.prod(self.sample_shape)
         if self.packed.ndim != 2 or self.packed.shape[1] != -(-self.n_features // 8):
             raise ValueError(f"packed rows must be [n, {-(-self.n_features // 8)}] bytes for {self.n_features} features, got {self.packed.shape}")
 
     @classmethod
-    def from_bits(cls, bits) -> 'PackedBits':
+    def from_bits(
+        cls,
+        bits,  # samples `[n, ...]`; nonzero is 1
+    ) -> 'PackedBits':
         "Pack `bits` `[n, ...]` (nonzero = 1)."
-        bits = np.asarray(bits.numpy() if isinstance(bits, torch.Tensor) else bits)
+        bits = np.asarray(bits.numpy() if _is_tensor(bits) else bits)
         return cls(np.packbits(bits.reshape(len(bits), -1) != 0, axis=1, bitorder='little'), bits.shape[1:])
 
     def __len__(self): return len(self.packed)
@@ -44,36 +63,55 @@ class PackedBits:
     @property
     def nbytes(self): return self.packed.nbytes
 
-    def __getitem__(self, idx) -> torch.Tensor:
+    def __getitem__(self, idx) -> 'torch.Tensor':
         rows = self.packed[_index(idx, len(self))]
         bits = np.unpackbits(rows.reshape(-1, rows.shape[-1]), axis=1, count=self.n_features, bitorder='little')
         bits = bits.reshape(-1, *self.sample_shape)
-        return torch.from_numpy(bits[0] if rows.ndim == 1 else bits)
+        return _torch().from_numpy(bits[0] if rows.ndim == 1 else bits)
 
-    def take(self, idx) -> 'PackedBits': return PackedBits(self.packed[_index(idx, len(self))], self.sample_shape)
+    def take(
+        self,
+        idx,  # which samples: an int, a slice, an index array or tensor, or a boolean mask
+    ) -> 'PackedBits':
+        return PackedBits(self.packed[_index(idx, len(self))], self.sample_shape)
     def numpy(self) -> np.ndarray: return self[:].numpy()
     def __array__(self, dtype=None, copy=None): return self.numpy() if dtype is None else self.numpy().astype(dtype)
     def __repr__(self): return f'PackedBits({len(self)} x {self.sample_shape}, {self.nbytes / 2**20:.1f} MiB)'
 
 class ScaledBytes:
     "Grey-level samples stored as bytes; indexing returns float32 `bytes * scale` (1/255: values in [0, 1])."
-    dtype = torch.float32
-    def __init__(self, data: np.ndarray, scale: float = 1 / 255):
+    @property
+    def dtype(self): return _torch().float32
+    def __init__(
+        self,
+        data: np.ndarray,  # the samples as bytes `[n, ...]` (uint8)
+        scale: float = 1 / 255,  # factor from stored bytes to values in [0, 1] (1/255 for 8-bit images)
+    ):
         self.data, self.scale = np.ascontiguousarray(data, dtype=np.uint8), float(scale)
     def __len__(self): return len(self.data)
     @property
     def shape(self): return self.data.shape
     @property
     def nbytes(self): return self.data.nbytes
-    def __getitem__(self, idx) -> torch.Tensor:
-        return torch.from_numpy(self.data[_index(idx, len(self))].astype(np.float32) * np.float32(self.scale))
-    def take(self, idx) -> 'ScaledBytes': return ScaledBytes(self.data[_index(idx, len(self))], self.scale)
+    def __getitem__(self, idx) -> 'torch.Tensor':
+        return _torch().from_numpy(self.data[_index(idx, len(self))].astype(np.float32) * np.float32(self.scale))
+    def take(
+        self,
+        idx,  # which samples: an int, a slice, an index array or tensor, or a boolean mask
+    ) -> 'ScaledBytes':
+        return ScaledBytes(self.data[_index(idx, len(self))], self.scale)
     def numpy(self) -> np.ndarray: return self[:].numpy()
     def __array__(self, dtype=None, copy=None): return self.numpy() if dtype is None else self.numpy().astype(dtype)
     def __repr__(self): return f'ScaledBytes({self.data.shape}, scale={self.scale:g})'
 
 # %% ../nbs/06_data.ipynb #bef18b34
-def threshold_bits(x, thresholds=(0.5,), scale: float = 1 / 255, chunk: int = 1024, out: np.ndarray | None = None) -> PackedBits:
+def threshold_bits(
+    x,  # samples `[n, ...]` (a `PackedBits`, `ScaledBytes`, tensor or array)
+    thresholds=(0.5,),  # thresholds in [0, 1] applied to the scaled values; each gives one bit per value (Eq. 4)
+    scale: float = 1 / 255,  # factor from stored bytes to values in [0, 1] (1/255 for 8-bit images)
+    chunk: int = 1024,  # samples per chunk (bounds the memory of the float intermediate)
+    out: np.ndarray | None = None,  # an array of packed rows to fill (None: a new one)
+) -> PackedBits:
     "Pack `concat(x*scale > t for t in thresholds)` of samples `x` `[n, ...]`, chunk by chunk (into `out` if given)."
     x = x.data if isinstance(x, ScaledBytes) else np.asarray(x)
     n, f = len(x), math.prod(x.shape[1:])
@@ -91,14 +129,22 @@ def threshold_bits(x, thresholds=(0.5,), scale: float = 1 / 255, chunk: int = 10
     return PackedBits(out, (f * len(thresholds),) if len(thresholds) > 1 else x.shape[1:])
 
 # %% ../nbs/06_data.ipynb #6be6d075
-def preprocess(binarize: bool = True, thresholds=(0.5,), scale: float = 1 / 255):
+def preprocess(
+    binarize: bool = True,  # True: bits by `thresholds`; False: grey levels in [0, 1]
+    thresholds=(0.5,),  # thresholds in [0, 1] applied to the scaled values; each gives one bit per value (Eq. 4)
+    scale: float = 1 / 255,  # factor from stored bytes to values in [0, 1] (1/255 for 8-bit images)
+):
     "`(function of raw images, its description)`: thresholds (Eq. 4) into packed bits, or grey levels `bytes * scale`."
     if binarize:
         return (lambda a: threshold_bits(a, thresholds, scale)), {'type': 'threshold', 'thresholds': [float(t) for t in thresholds], 'scale': scale}
     return (lambda a: ScaledBytes(a, scale)), {'type': 'grey', 'scale': scale}
 
 # %% ../nbs/06_data.ipynb #87e7af4f
-def split_validation(y: np.ndarray, fraction: float = 0.2, seed: int = 0):
+def split_validation(
+    y: np.ndarray,  # class labels `[n]`
+    fraction: float = 0.2,  # share of each class that goes to validation, in (0, 1)
+    seed: int = 0,  # seed (of the split, the class subset or the generated data)
+):
     "Indices `(train, val)` splitting `y` per class, `fraction` of each class to validation."
     if not 0 < fraction < 1: raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
     rng = np.random.default_rng([seed, 7])
@@ -108,16 +154,27 @@ def split_validation(y: np.ndarray, fraction: float = 0.2, seed: int = 0):
     val.sort()
     return np.setdiff1d(np.arange(len(y)), val), val
 
-def class_subset(n_total: int, n_classes: int, seed: int = 0) -> np.ndarray:
+def class_subset(
+    n_total: int,  # classes the dataset has
+    n_classes: int,  # classes to draw
+    seed: int = 0,  # seed (of the split, the class subset or the generated data)
+) -> np.ndarray:
     "The class ids of an `n_classes`-class subset of `n_total` classes: the first of a seeded permutation."
     if not 2 <= n_classes <= n_total: raise ValueError(f"a subset needs 2 to {n_total} classes, got {n_classes}")
     return np.random.default_rng([seed, 11]).permutation(n_total)[:n_classes]
 
-def take(x, idx):
+def take(
+    x,  # samples `[n, ...]` (a `PackedBits`, `ScaledBytes`, tensor or array)
+    idx,  # which samples: an int, a slice, an index array or tensor, or a boolean mask
+):
     "Samples `idx` of `x` (a `PackedBits`, `ScaledBytes`, tensor or array), in the same storage."
-    return x.take(idx) if hasattr(x, 'take') and not isinstance(x, (torch.Tensor, np.ndarray)) else x[idx]
+    return x.take(idx) if hasattr(x, 'take') and not (_is_tensor(x) or isinstance(x, np.ndarray)) else x[idx]
 
-def take_classes(x, y, classes):
+def take_classes(
+    x,  # samples `[n, ...]` (a `PackedBits`, `ScaledBytes`, tensor or array)
+    y,  # class labels `[n]`
+    classes,  # the class ids to keep, in their new order
+):
     "Samples of `classes` only, labels renumbered `0..k-1` in the order of `classes`."
     y, classes = np.asarray(y), np.asarray(classes)
     remap = np.full(max(int(y.max()), int(classes.max())) + 1, -1); remap[classes] = np.arange(len(classes))
@@ -128,15 +185,15 @@ def take_classes(x, y, classes):
 @dataclass
 class Dataset:
     "Train / validation / test splits of one dataset, with provenance in `info`."
-    name: str
-    n_classes: int
-    x_train: object
-    y_train: torch.Tensor
-    x_val: object
-    y_val: torch.Tensor
-    x_test: object
-    y_test: torch.Tensor
-    info: dict = field(default_factory=dict)
+    name: str  # the dataset's name, e.g. 'mnist'
+    n_classes: int  # number of classes
+    x_train: object  # training inputs (`PackedBits`, `ScaledBytes` or a tensor)
+    y_train: 'torch.Tensor'  # training labels `[n_train]` (int64)
+    x_val: object  # validation inputs
+    y_val: 'torch.Tensor'  # validation labels
+    x_test: object  # test inputs
+    y_test: 'torch.Tensor'  # test labels
+    info: dict = field(default_factory=dict)  # provenance: source, description, preprocessing, classes, split seed...
 
     @property
     def in_features(self) -> int: return math.prod(self.x_train.shape[1:])
@@ -146,7 +203,12 @@ class Dataset:
     def __repr__(self):
         return f"Dataset({self.name!r}, {self.n_classes} classes, {self.in_features} features, {self.sizes()}, source={self.info.get('source')!r})"
 
-def check_labels(x, y, n_classes: int, where: str) -> np.ndarray:
+def check_labels(
+    x,  # samples `[n, ...]` (a `PackedBits`, `ScaledBytes`, tensor or array)
+    y,  # class labels `[n]`
+    n_classes: int,  # number of classes
+    where: str,  # the file or split the labels come from, named in the error
+) -> np.ndarray:
     "`y` as int64 if it labels every sample of `x` (same length, 1-D) with a class in `0..n_classes-1`; else a `DataFilesError`-style `ValueError` naming `where`."
     y = np.asarray(y)
     if y.ndim != 1: raise ValueError(f"{where}: labels must be one per sample (1-D), got shape {y.shape}")
@@ -158,8 +220,18 @@ def check_labels(x, y, n_classes: int, where: str) -> np.ndarray:
                          f"({int(bad.sum())} such labels); the file is corrupt or not this dataset")
     return y.astype(np.int64)
 
-def make_dataset(name: str, x_train, y_train, x_test, y_test, info: dict, n_total: int, val_fraction: float = 0.2,
-                 seed: int = 0, classes=None) -> Dataset:
+def make_dataset(
+    name: str,  # the dataset's name, e.g. 'mnist'
+    x_train,  # the official training split's inputs
+    y_train,  # its labels
+    x_test,  # the official test split's inputs
+    y_test,  # its labels
+    info: dict,  # provenance to keep (source, preprocessing, ...)
+    n_total: int,  # classes of the whole dataset
+    val_fraction: float = 0.2,  # share of each training class drawn for validation
+    seed: int = 0,  # seed (of the split, the class subset or the generated data)
+    classes=None,  # keep only these classes, renumbered (None: all)
+) -> Dataset:
     "A `Dataset` from a train and a test split of a dataset of `n_total` classes: optionally only `classes` (renumbered), validation drawn from train."
     y_train, y_test = check_labels(x_train, y_train, n_total, f'{name} (training split)'), check_labels(x_test, y_test, n_total, f'{name} (test split)')
     if classes is not None:
@@ -167,7 +239,7 @@ def make_dataset(name: str, x_train, y_train, x_test, y_test, info: dict, n_tota
         x_test, y_test = take_classes(x_test, y_test, classes)
         info = {**info, 'classes': [int(c) for c in classes]}
     tr, va = split_validation(y_train, val_fraction, seed)
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
+    t = lambda a: _torch().from_numpy(np.ascontiguousarray(a, dtype=np.int64))
     k = int(len(classes)) if classes is not None else n_total
     return Dataset(name, k, take(x_train, tr), t(y_train[tr]), take(x_train, va), t(y_train[va]), x_test, t(y_test),
                    {**info, 'val_fraction': val_fraction, 'split_seed': seed})
@@ -176,7 +248,12 @@ def make_dataset(name: str, x_train, y_train, x_test, y_test, info: dict, n_tota
 PAPER_SYNTHETIC_CLASSES = (2, 4, 9, 19, 43, 92, 199, 430, 928, 2000)
 "The synthetic class counts of the paper (axis labels of Fig. 5)."
 
-def synthetic_pattern(c: int, seed: int = 0, n_features: int = 784, n_fixed: tuple = (5, 40)):
+def synthetic_pattern(
+    c: int,  # the class index
+    seed: int = 0,  # seed (of the split, the class subset or the generated data)
+    n_features: int = 784,  # binary inputs per sample (784 in the paper)
+    n_fixed: tuple = (5, 40),  # (fewest, most) fixed positions per class (5 to 40 in the paper)
+):
     "Class `c`'s fixed positions and their values."
     rng = np.random.default_rng([seed, c, 0])
     m = int(rng.integers(n_fixed[0], n_fixed[1] + 1))
@@ -187,8 +264,15 @@ def _split_counts(n: int, test_fraction: float, val_fraction: float):
     n_val = round((n - n_test) * val_fraction)
     return n - n_test - n_val, n_val, n_test
 
-def make_synthetic(n_classes: int, samples_per_class: int = 600, n_features: int = 784, n_fixed: tuple = (5, 40),
-                   seed: int = 0, test_fraction: float = 0.2, val_fraction: float = 0.2) -> Dataset:
+def make_synthetic(
+    n_classes: int,  # number of classes
+    samples_per_class: int = 600,  # samples generated per class, before the splits (600 in the paper)
+    n_features: int = 784,  # binary inputs per sample (784 in the paper)
+    n_fixed: tuple = (5, 40),  # (fewest, most) fixed positions per class (5 to 40 in the paper)
+    seed: int = 0,  # seed (of the split, the class subset or the generated data)
+    test_fraction: float = 0.2,  # share of each class for the test split
+    val_fraction: float = 0.2,  # share of each class for validation
+) -> Dataset:
     "The paper's synthetic dataset with `n_classes` classes, split per class into train / validation / test."
     if not (isinstance(n_classes, int) and n_classes >= 2): raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     if not (1 <= n_fixed[0] <= n_fixed[1] <= n_features):
@@ -204,7 +288,7 @@ def make_synthetic(n_classes: int, samples_per_class: int = 600, n_features: int
         x = np.packbits(x, axis=1, bitorder='little')
         for part, lo, hi in zip(parts, np.cumsum((0,) + counts[:-1]), np.cumsum(counts)): part.append(x[lo:hi])
     xs = [PackedBits(np.concatenate(p), (n_features,)) for p in parts]
-    ys = [torch.arange(n_classes).repeat_interleave(n) for n in counts]
+    ys = [_torch().arange(n_classes).repeat_interleave(n) for n in counts]
     info = dict(source='generated', description='synthetic (paper §4.1): 784 binary inputs, 5-40 fixed positions per class',
                 seed=seed, samples_per_class=samples_per_class, n_fixed=list(n_fixed), preprocessing={'type': 'binary'})
     return Dataset('synthetic', n_classes, xs[0], ys[0], xs[1], ys[1], xs[2], ys[2], info)
@@ -213,18 +297,18 @@ def make_synthetic(n_classes: int, samples_per_class: int = 600, n_features: int
 @dataclass(frozen=True)
 class DatasetSpec:
     "A named dataset: its loader `load(n_classes, seed, **options) -> Dataset` and what it is."
-    name: str
-    load: Callable
+    name: str  # the registry name, e.g. 'mnist'
+    load: Callable  # the loader: `load(n_classes, seed, **options) -> Dataset`
     max_classes: int | None                     # None: any number
-    input_shape: tuple
+    input_shape: tuple  # the shape of one sample as the models see it, e.g. (784,)
     source: str                                 # 'generated' | 'real' | 'stand-in'
-    description: str
+    description: str  # one line on what it is
     splits: dict = field(default_factory=dict)  # official split sizes, e.g. {'train': 60000, 'test': 10000}
     files: tuple = ()                           # ((file name, url, md5), ...) under data_dir/<name>/
-    licence: str = ''
-    preprocessing: str = ''
+    licence: str = ''  # its licence, as published
+    preprocessing: str = ''  # how its raw values become inputs, in words
     standin: str | None = None                  # the offline dataset used in its place when its files are absent
-    homepage: str = ''
+    homepage: str = ''  # where it is published
     options: tuple = ()                         # the loader's keyword options: 'samples_per_class', 'binarize'
 
 SYNTHETIC = DatasetSpec('synthetic', lambda n, seed, **kw: make_synthetic(n, seed=seed, **kw), None, (784,), 'generated',

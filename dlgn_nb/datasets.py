@@ -7,6 +7,7 @@ __all__ = ['DATASETS', 'MIN_SAMPLES_PER_CLASS', 'dataset_spec', 'check_options',
            'resolve_dataset', 'resolution_note', 'dataset_status']
 
 # %% ../nbs/06d_datasets.ipynb #5d207e7c
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from .checks import check_choice, check_int
 from .config import data_dir
 from .data import SYNTHETIC, Dataset, DatasetSpec
@@ -18,14 +19,19 @@ from .fetch import is_present, corrupt_files
 DATASETS: dict[str, DatasetSpec] = {SYNTHETIC.name: SYNTHETIC, **REAL_DATASETS, **STANDIN_DATASETS}
 "Every dataset by name."
 
-def dataset_spec(name: str) -> DatasetSpec:
+def dataset_spec(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+) -> DatasetSpec:
     "The spec of dataset `name` (a clear error for an unknown name)."
     return DATASETS[check_choice('dataset', name, DATASETS)]
 
 # %% ../nbs/06d_datasets.ipynb #194b9fb1
 MIN_SAMPLES_PER_CLASS = 5
 
-def check_options(name: str, options: dict) -> dict:
+def check_options(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+    options: dict,  # loader options, e.g. {'samples_per_class': 100, 'binarize': False}
+) -> dict:
     "`options` if dataset `name`'s loader takes every one of them with a valid value."
     spec = dataset_spec(name)
     for k, v in options.items():
@@ -35,14 +41,23 @@ def check_options(name: str, options: dict) -> dict:
         if k == 'binarize': check_choice('binarize', v, (True, False))
     return options
 
-def check_classes(name: str, n_classes) -> int:
+def check_classes(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+    n_classes,  # the class count asked for
+) -> int:
     "`n_classes` if dataset `name` has that many (at least 2)."
     spec = dataset_spec(name)
     hi = spec.max_classes
     return check_int(f'n_classes of {name}', n_classes, 2, hi)
 
 # %% ../nbs/06d_datasets.ipynb #31f89649
-def load_dataset(name: str, n_classes: int | None = None, seed: int = 0, root=None, **options) -> Dataset:
+def load_dataset(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+    n_classes: int | None = None,  # classes to draw (None: all the dataset has)
+    seed: int = 0,  # seed of the class subset and the validation split
+    root=None,  # data folder of the real datasets (None: `config.data_dir()`)
+    **options,  # the loader's options (`DatasetSpec.options`: samples_per_class, binarize)
+) -> Dataset:
     "Dataset `name` with `n_classes` classes (all of them if `None`); `root` overrides the data folder of a real dataset."
     spec = dataset_spec(name)
     if n_classes is None:
@@ -53,13 +68,19 @@ def load_dataset(name: str, n_classes: int | None = None, seed: int = 0, root=No
     return spec.load(n_classes, seed, **options)
 
 # %% ../nbs/06d_datasets.ipynb #225df093
-def resolve_dataset(name: str, root=None) -> str:
+def resolve_dataset(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+    root=None,  # data folder of the real datasets (None: `config.data_dir()`)
+) -> str:
     "`name` if its files are present (or it needs none), else the name of its offline stand-in."
     spec = dataset_spec(name)
     if spec.source != 'real' or spec.standin is None: return name
     return name if is_present(name, root) else spec.standin
 
-def resolution_note(name: str, root=None) -> str | None:
+def resolution_note(
+    name: str,  # a dataset's name (`DATASETS`, e.g. 'mnist', 'synthetic')
+    root=None,  # data folder of the real datasets (None: `config.data_dir()`)
+) -> str | None:
     "A one-line note when `name` is replaced by its stand-in, else `None`."
     used = resolve_dataset(name, root)
     if used == name: return None
@@ -73,7 +94,10 @@ def _presence(name: str, spec, root, verify: bool) -> str:
     bad = corrupt_files(name, root) if verify else []
     return f"corrupt ({', '.join(p.name for p in bad)}: wrong MD5)" if bad else 'yes'
 
-def dataset_status(root=None, verify: bool = False) -> list[dict]:
+def dataset_status(
+    root=None,  # data folder of the real datasets (None: `config.data_dir()`)
+    verify: bool = False,  # also check each present file's MD5 (slower)
+) -> list[dict]:
     "One row per dataset: name, classes, source, whether its files are present (with `verify`, and match their checksums), its stand-in."
     return [{'name': name, 'classes': spec.max_classes or 'any', 'source': spec.source, 'present': _presence(name, spec, root, verify),
              'stand-in': spec.standin or '', 'description': spec.description}

@@ -7,6 +7,7 @@ __all__ = ['RESULTS_VERSION', 'ANALYSES', 'TAU_POLICIES', 'EVAL_BATCH', 'PRUNING
            'available_memory', 'check_memory', 'data_options', 'environment', 'run_config', 'run_analyses']
 
 # %% ../nbs/10_experiments.ipynb #0ea2b581
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import hashlib, inspect, json, math, platform, re, time, typing, warnings
 from dataclasses import dataclass, asdict, fields, replace
 from numbers import Real
@@ -21,7 +22,7 @@ from .heads import HEADS, TAU_MODES, NotExportableError
 from .logic import BACKENDS, WIRINGS, INITS, cpu_kernels
 from .models import MODELS, build_model, clgn_input
 from .conv import clgn_widths
-from .train import Training, epochs_for, fit_head_after, set_seed, has_logic, resolve_device
+from .train import Training, epochs_for, fit_head_after, set_seed, has_logic, resolve_device, set_threads
 from .tau import PAPER_TAU_RULE
 from .search import tau_search
 from .circuit import export_discrete, save_discrete
@@ -79,32 +80,32 @@ def _check_tau(cfg, set_):
 @dataclass(frozen=True)
 class RunConfig:
     "One training run: data, model, head, optimisation and seeds."
-    dataset: str = 'synthetic'
-    n_classes: int = 10
+    dataset: str = 'synthetic'             # by name: 'synthetic' (generated), a real one ('mnist', 'cifar10', ...) or an offline stand-in; `dlgn data list` shows them
+    n_classes: int = 10                    # classes used (a seeded subset of the dataset's; at least 2, at most what it has)
     samples_per_class: int | None = None   # generated data (synthetic, glyphs) only; None: the dataset's default
     binarize: bool | None = None           # False: grey levels in [0, 1] (the paper's "Continuous"); None: the dataset's default
-    data_seed: int = 0                     # class subset and validation split
+    data_seed: int = 0                     # seed of the class subset and of the validation split
     model: str = 'dlgn'                    # 'dlgn' | 'mlp' | 'clgn' (width is the CLGN's k)
-    width: int = 8000
-    depth: int = 6
+    width: int = 8000                      # logic gates per layer of a DLGN (the CLGN's k: channels of its first block)
+    depth: int = 6                         # logic layers of a DLGN, the last included
     out_width: int | None = None           # width of the last logic layer, if not `width`
-    head: str = 'groupsum'
+    head: str = 'groupsum'                 # outputs to class scores: 'groupsum' (the paper's), 'fc', 'codebook', ... (heads.HEADS)
     tau: float | str = 10.0                # a number, 'auto' (tau.auto_tau) or 'search' (search.tau_search over tau_grid)
     tau_mode: str = 'fixed'                # 'fixed' | 'learned' | 'per_class' (heads.TAU_MODES)
     tau_lr: float | None = None            # a learned τ's learning rate (None: lr)
     tau_grid: tuple | None = None          # the candidate τ of tau='search'
     head_params: tuple | None = None       # ((name, value), ...) for heads that take parameters
-    wiring: str = 'random'
+    wiring: str = 'random'                 # how each gate draws its two inputs: 'random' (the paper's) or 'unique' (logic.WIRINGS)
     init: str | None = None                # None: the model's own (DLGN gaussian, CLGN residual)
-    mlp_hidden: int = 512
-    epochs: int = 10
+    mlp_hidden: int = 512                  # units in each of the MLP baseline's hidden layers
+    epochs: int = 10                       # passes over the training split
     min_steps: int | None = None           # train more epochs if needed to take this many optimizer steps
-    lr: float = 0.01
-    batch_size: int = 128
-    seed: int = 0
+    lr: float = 0.01                       # Adam's learning rate
+    batch_size: int = 128                  # samples per optimizer step
+    seed: int = 0                          # seed of the weights, the wiring and the batch order
     analyses: tuple | None = None          # extra analyses stored with the run: ('pruning',)
-    backend: str = 'auto'
-    device: str = 'auto'
+    backend: str = 'auto'                  # engine of the logic layers: 'auto', 'torch', 'native', 'pycuda'; not part of the hash
+    device: str = 'auto'                   # 'auto' (a GPU if there is one), 'cpu', 'cuda' or 'cuda:N'; not part of the hash
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
@@ -142,7 +143,10 @@ class RunConfig:
         return hashlib.sha1(json.dumps(self.canonical(), sort_keys=True, default=list).encode()).hexdigest()[:12]
 
     @classmethod
-    def from_dict(cls, d) -> 'RunConfig':
+    def from_dict(
+        cls,
+        d,  # a dict of `RunConfig` fields, as `asdict` or JSON gives it (lists for tuples)
+    ) -> 'RunConfig':
         "Inverse of `asdict` (JSON turns tuples into lists); an object with only `RunConfig` fields."
         if not isinstance(d, dict): raise ValueError(f"a run configuration must be a JSON object of fields, got {type(d).__name__}")
         unknown = set(d) - {f.name for f in fields(cls)}
@@ -162,7 +166,9 @@ def _evaluated(cfg: RunConfig) -> int:
     total = per_class * cfg.n_classes if per_class else sum(spec.splits.values()) * cfg.n_classes / (spec.max_classes or cfg.n_classes)
     return int(min(EVAL_BATCH, max(1, 0.2 * total)))
 
-def memory_estimate(cfg: RunConfig) -> dict:
+def memory_estimate(
+    cfg: RunConfig,  # the run whose training memory is estimated
+) -> dict:
     "Bytes a run of `cfg` needs to train, by part (see above)."
     n_in, k, b, e = math.prod(DATASETS[cfg.dataset].input_shape), cfg.n_classes, cfg.batch_size, _evaluated(cfg)
     if cfg.model == 'mlp':
@@ -179,7 +185,9 @@ def memory_estimate(cfg: RunConfig) -> dict:
     return {'parameters, gradients, Adam': 16 * (16 * sum(widths) + head), 'wiring': 16 * sum(widths),
             'activations': 4 * (3 * b * sum(widths) + 2 * e * max(widths))}
 
-def available_memory(device: str = 'cpu') -> tuple:
+def available_memory(
+    device: str = 'cpu',  # 'cpu', 'cuda', 'cuda:N' or 'auto': where the run trains
+) -> tuple:
     "`(bytes, where that figure comes from)` free for a run on `device`; `(None, why)` where it cannot be read."
     dev = resolve_device(device)
     if dev.type == 'cuda': return torch.cuda.mem_get_info(dev)[0], f'free on {dev}'
@@ -193,7 +201,9 @@ def available_memory(device: str = 'cpu') -> tuple:
     except (OSError, IndexError, ValueError): pass
     return have, where
 
-def check_memory(cfg: RunConfig) -> int:
+def check_memory(
+    cfg: RunConfig,  # the run to check before it trains
+) -> int:
     "The estimated bytes of `cfg` if they fit where it runs; else a `ValueError` naming the estimate and what drives it."
     need = memory_estimate(cfg)
     have, where = available_memory(cfg.device)
@@ -206,7 +216,9 @@ def check_memory(cfg: RunConfig) -> int:
     return total
 
 # %% ../nbs/10_experiments.ipynb #1b1b576f
-def data_options(cfg: RunConfig) -> dict:
+def data_options(
+    cfg: RunConfig,  # the run whose dataset options are read
+) -> dict:
     "The loader options a run sets (those left at `None` take the dataset's default)."
     return {k: v for k in ('samples_per_class', 'binarize') if (v := getattr(cfg, k)) is not None}
 
@@ -237,10 +249,16 @@ def _training(cfg: RunConfig, data, tau) -> Training:
     model = build_model(cfg, data.x_train.shape[1:], data.n_classes, generator=torch.Generator().manual_seed(cfg.seed), tau=tau)
     return Training(model, data, cfg.lr, cfg.batch_size, seed=cfg.seed, device=cfg.device, tau_lr=cfg.tau_lr)
 
-def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> dict:
-    "Train and evaluate one run; returns its record (see above)."
+def run_config(
+    cfg: RunConfig,  # the run to train (a checked `RunConfig`)
+    progress: bool | None = None,  # show a progress bar (None: only on a terminal)
+    model_dir=None,  # folder to save the trained DLGN's discrete model file in, as `<hash>.npz` (None: not saved)
+    threads: int | str | None = 'idle',  # CPU threads: 'idle' (the idle cores, as `dlgn run`), a number, or None (PyTorch's setting as it is)
+) -> dict:
+    "Train and evaluate one run on `threads` CPU threads (`train.set_threads`: by default the idle cores, as `dlgn run`); returns its record (see above)."
     t0 = time.perf_counter()
     check_memory(cfg)
+    _, thread_policy = set_threads(threads)
     data = _dataset(cfg.dataset, cfg.n_classes, cfg.data_seed, tuple(sorted(data_options(cfg).items())))
     epochs = epochs_for(cfg.epochs, cfg.min_steps, len(data.y_train), cfg.batch_size)
     extra, search = {}, None
@@ -273,13 +291,17 @@ def run_config(cfg: RunConfig, progress: bool | None = None, model_dir=None) -> 
                                'curve': search.curve.to_dict('records')}} if search else {}),
             'analysis': run_analyses(model, data, cfg.analyses or ()),
             'data': {'name': data.name, 'n_classes': data.n_classes, 'sizes': data.sizes(), **data.info},
-            'warnings': sorted({str(w.message) for w in caught}), 'environment': environment(),
+            'warnings': sorted({str(w.message) for w in caught}), 'environment': {**environment(), 'thread_policy': thread_policy},
             'wall_seconds': time.perf_counter() - t0}
 
 # %% ../nbs/10_experiments.ipynb #da893194
 PRUNING_FRACTIONS = (1.0, 0.75, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.0)
 
-def run_analyses(model, data, extra=()) -> dict:
+def run_analyses(
+    model,  # the trained model
+    data,  # the run's `data.Dataset` (its test split is analysed; pruning uses the validation split)
+    extra=(),  # extra analyses to run, from `ANALYSES` (e.g. ('pruning',))
+) -> dict:
     "The analyses stored with a run (see above)."
     out = {'per_class_test': [None if np.isnan(v) else float(v) for v in per_class_accuracy(model, data.x_test, data.y_test)]}
     if has_logic(model):

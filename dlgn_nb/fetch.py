@@ -6,6 +6,7 @@
 __all__ = ['COMBINED_PARTS', 'ChecksumError', 'md5sum', 'download', 'is_present', 'corrupt_files', 'fetch']
 
 # %% ../nbs/06b_fetch.ipynb #3934d4e9
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import hashlib, os, shutil, sys, urllib.error, urllib.request
 from pathlib import Path
 from tqdm import tqdm
@@ -17,14 +18,23 @@ from .readers import REAL_DATASETS, DataFilesError
 class ChecksumError(ValueError):
     "A downloaded file does not have the published checksum."
 
-def md5sum(path, chunk: int = 2**20) -> str:
+def md5sum(
+    path,  # the file
+    chunk: int = 2**20,  # bytes read at a time
+) -> str:
     "MD5 of a file, read in chunks."
     h = hashlib.md5(usedforsecurity=False)
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(chunk), b''): h.update(block)
     return h.hexdigest()
 
-def download(url: str, dest, md5: str | None = None, progress: bool | None = None, timeout: float = 30) -> Path:
+def download(
+    url: str,  # where to download from (https)
+    dest,  # the file to write; a partial download waits in `dest.part`
+    md5: str | None = None,  # the published MD5 to check (None: unchecked)
+    progress: bool | None = None,  # show a download bar (None: only on a terminal)
+    timeout: float = 30,  # seconds to wait for the server at each read
+) -> Path:
     "Download `url` to `dest` (resuming `dest.part`), check its MD5, then move it into place."
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -71,19 +81,29 @@ COMBINED_PARTS = ('emnist_balanced', 'kmnist', 'fashion_mnist')
 def _folder(name: str, root=None) -> Path:
     return Path(root or data_dir()) / ('emnist' if name.startswith('emnist') else name)
 
-def is_present(name: str, root=None) -> bool:
+def is_present(
+    name: str,  # a real dataset's name (`readers.REAL_DATASETS`)
+    root=None,  # data folder (None: `config.data_dir()`)
+) -> bool:
     "Whether the files of real dataset `name` are all in place."
     if name == 'imagenet32': return (_folder(name, root) / 'val_data.npz').exists()
     if name == 'combined_mnist': return all(is_present(n, root) for n in COMBINED_PARTS)
     return all((_folder(name, root) / f).exists() for f, _, _ in REAL_DATASETS[name].files)
 
-def corrupt_files(name: str, root=None) -> list:
+def corrupt_files(
+    name: str,  # a real dataset's name (`readers.REAL_DATASETS`)
+    root=None,  # data folder (None: `config.data_dir()`)
+) -> list:
     "The present files of real dataset `name` whose MD5 is not the published one (ImageNet-32 publishes none)."
     if name == 'combined_mnist': return [p for n in COMBINED_PARTS for p in corrupt_files(n, root)]
     files = [(_folder(name, root) / f, md5) for f, _, md5 in REAL_DATASETS[name].files]
     return [p for p, md5 in files if p.exists() and md5sum(p) != md5]
 
-def fetch(name: str, root=None, progress: bool | None = None) -> list:
+def fetch(
+    name: str,  # a real dataset's name (`readers.REAL_DATASETS`)
+    root=None,  # data folder (None: `config.data_dir()`)
+    progress: bool | None = None,  # show a download bar (None: only on a terminal)
+) -> list:
     "Download dataset `name`'s files (verified) into `root/<name>/`; returns their paths."
     spec = REAL_DATASETS[check_choice('dataset to fetch', name, REAL_DATASETS)]
     if name == 'imagenet32':

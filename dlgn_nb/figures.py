@@ -6,6 +6,7 @@
 __all__ = ['FIGURES', 'LADDERS', 'Figure', 'register', 'figure', 'figure_grid', 'departures', 'data_note']
 
 # %% ../nbs/11e_figures.ipynb #e5c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -25,14 +26,14 @@ class Figure:
     "A figure or table of the paper (or an extension of ours): everything about it, registered once in `FIGURES`."
     id: str                                     # 'fig_03'
     stem: str                                   # the file stem of its outputs: 'fig_03_synthetic_scaling'
-    title: str
+    title: str  # the title shown in the index, `dlgn list` and the docs
     grid: Callable | None = None                # Profile -> [RunConfig]: the runs it draws
     noise: Callable | None = None               # Profile -> the replicated runs that measure its single runs' seed noise
     ladder: str | None = None                   # the width ladder its scale-dependent claims read ('width', 'output size')
     datasets: tuple | Callable = ()             # the paper's datasets it reads, or Profile -> list
     settings: tuple = ()                        # profile keys its caption compares with the paper's (reference.PAPER)
     grid_keys: tuple = ()                       # profile keys of its grids, compared likewise
-    claims: tuple = ()
+    claims: tuple = ()  # the claims its verdicts test (`claims.Claim`)
     scale: dict = field(default_factory=dict)   # generic setting of a claim -> profile key ('width' -> 'big_width')
     scale_for: dict = field(default_factory=dict)   # claim id -> overrides of `scale`
     fewest_outputs_per_class: int = PAPER_FEWEST_OUTPUTS_PER_CLASS   # the paper's own fewest in this figure
@@ -40,34 +41,50 @@ class Figure:
     extension: bool = False                     # ours, not the paper's
     outputs: tuple = ()                         # the stems it writes besides `stem`
 
-    def paper_datasets(self, p: Profile) -> list[str]:
+    def paper_datasets(
+        self,
+        p: Profile,  # the profile (`config.Profile`)
+    ) -> list[str]:
         return list(self.datasets(p) if callable(self.datasets) else self.datasets)
 
-    def runs(self, p: Profile) -> list[RunConfig]:
+    def runs(
+        self,
+        p: Profile,  # the profile (`config.Profile`)
+    ) -> list[RunConfig]:
         "Everything it trains in profile `p`: its grid, its noise runs, its ladder's runs (each once)."
         cfgs = [*(self.grid(p) if self.grid else []), *(self.noise(p) if self.noise else []),
                 *(LADDERS[self.ladder](p) if self.ladder else [])]
         return list({c.hash: c for c in cfgs}.values())
 
-    def scale_keys(self, claim_id: str) -> dict:
+    def scale_keys(
+        self,
+        claim_id: str,  # a claim's id
+    ) -> dict:
         "Generic setting -> profile key, for claim `claim_id`."
         return {**self.scale, **self.scale_for.get(claim_id, {})}
 
 FIGURES: dict[str, Figure] = {}
 LADDERS = {'width': g.width_ladder_grid, 'output size': g.output_ladder_grid}
 
-def register(figure: Figure) -> Figure:
+def register(
+    figure: Figure,  # the record to add
+) -> Figure:
     "Add `figure` to `FIGURES` (an id or a stem registered twice is an error)."
     if figure.id in FIGURES or any(f.stem == figure.stem for f in FIGURES.values()):
         raise ValueError(f"figure {figure.id!r} ({figure.stem}) is registered twice")
     FIGURES[figure.id] = figure
     return figure
 
-def figure(name: str) -> Figure:
+def figure(
+    name: str,  # a figure's or table's id, e.g. 'fig_03'
+) -> Figure:
     "The record of figure or table `name`."
     return FIGURES[check_choice('figure', name, FIGURES)]
 
-def figure_grid(name: str, profile) -> list[RunConfig]:
+def figure_grid(
+    name: str,  # a figure's or table's id, e.g. 'fig_03'
+    profile,  # a `config.Profile` or its name ('smoke', 'quick', 'workstation', 'paper')
+) -> list[RunConfig]:
     "Every run that figure or table `name` trains in `profile` (a `Profile` or its name)."
     return figure(name).runs(profile if isinstance(profile, Profile) else Profile(profile))
 
@@ -147,7 +164,11 @@ def _tokens(v) -> list:
 
 def _same(mine, paper) -> bool: return _tokens(mine) == _tokens(paper)
 
-def departures(fig: Figure, p: Profile, frame: pd.DataFrame | None = None) -> list[str]:
+def departures(
+    fig: Figure,  # the figure's record
+    p: Profile,  # the profile (`config.Profile`)
+    frame: pd.DataFrame | None = None,  # its runs (None: the grid's configurations)
+) -> list[str]:
     "How profile `p`'s runs of `fig` depart from the paper's settings (see above)."
     values = {k: p.get(k) for k in (*fig.settings, *fig.grid_keys)}
     if fig.mlp:
@@ -180,7 +201,9 @@ def departures(fig: Figure, p: Profile, frame: pd.DataFrame | None = None) -> li
                 out.append(f'fewest output neurons per class {int(per)} (the paper, in this figure: {fig.fewest_outputs_per_class})')
     return out
 
-def data_note(*names) -> list[str]:
+def data_note(
+    *names,  # the datasets the figure reads
+) -> list[str]:
     "For each paper dataset: whether it was used, or which offline stand-in took its place."
     out = []
     for n in names:

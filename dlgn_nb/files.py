@@ -7,13 +7,17 @@ __all__ = ['TMP_PREFIX', 'HOST', 'BOOT_ID', 'PID_NAMESPACE', 'GARBAGE_GRACE_S', 
            'json_strict', 'read_json', 'Claim', 'Heartbeat']
 
 # %% ../nbs/00c_files.ipynb #7adc4008
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, socket, stat, tempfile, threading, time, uuid
 from pathlib import Path
 
 # %% ../nbs/00c_files.ipynb #d091bd22
 TMP_PREFIX = '.tmp-'
 
-def atomic_write(path, data) -> Path:
+def atomic_write(
+    path,  # the file's path (`~` expanded)
+    data,  # `str`, `bytes`, or a function that writes the file at the temporary path it is given
+) -> Path:
     "Write `data` (`str`, `bytes`, or a function of a temporary path that writes it) to `path` atomically; an `OSError` names `path`."
     path = Path(path)
     try:
@@ -41,7 +45,10 @@ def _naming(e: OSError, path) -> OSError:
     return e
 
 # %% ../nbs/00c_files.ipynb #b68746ed
-def checked_folder(path, what: str) -> Path:
+def checked_folder(
+    path,  # the folder (`~` expanded; created if missing)
+    what: str,  # what the path is for, named in errors (e.g. '--config')
+) -> Path:
     "`path` (`~` expanded) as a folder this process can write, created if missing; else a `ValueError` naming `what`."
     p = Path(path).expanduser()
     if p.exists() and not p.is_dir(): raise ValueError(f"{what} {str(p)!r} is a file, not a folder")
@@ -53,7 +60,11 @@ def checked_folder(path, what: str) -> Path:
 _KINDS = ((stat.S_ISDIR, 'a folder'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a device'), (stat.S_ISBLK, 'a device'),
           (stat.S_ISSOCK, 'a socket'))
 
-def regular_file(path, what: str, limit: int | None = None) -> Path:
+def regular_file(
+    path,  # the file's path (`~` expanded)
+    what: str,  # what the path is for, named in errors (e.g. '--config')
+    limit: int | None = None,  # largest size allowed, in bytes (None: any)
+) -> Path:
     "`path` (`~` expanded) if it is a regular file (not a FIFO, a device or a folder) of at most `limit` bytes."
     p = Path(path).expanduser()
     try: st = p.stat()
@@ -65,7 +76,10 @@ def regular_file(path, what: str, limit: int | None = None) -> Path:
         raise ValueError(f"{what} {str(p)!r} holds {st.st_size:,} bytes, more than the {limit:,} allowed")
     return p
 
-def json_strict(text: str, where: str):
+def json_strict(
+    text: str,  # JSON text
+    where: str,  # the file it came from, named in errors
+):
     "The JSON value of `text`; a key repeated within an object is an error naming `where`."
     def pairs(kv):
         d = {}
@@ -76,7 +90,11 @@ def json_strict(text: str, where: str):
     try: return json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e: raise ValueError(f"{where}: not JSON ({e})") from None
 
-def read_json(path, what: str, limit: int = 2**20):
+def read_json(
+    path,  # the file's path (`~` expanded)
+    what: str,  # what the path is for, named in errors (e.g. '--config')
+    limit: int = 2**20,  # largest size allowed, in bytes (None: any)
+):
     "The JSON in file `path`, a regular file of at most `limit` bytes, read strictly (`json_strict`)."
     p = regular_file(path, what, limit)
     with open(p, 'rb') as f: raw = f.read(limit + 1)           # it may have grown since it was checked
@@ -126,7 +144,11 @@ GARBAGE_GRACE_S = 10.0
 
 class Claim:
     "An exclusive claim on a unit of work, as the file `path`: whole or absent, owned by a token, stale after `lease_s` without renewal."
-    def __init__(self, path, lease_s: float = 120.0):
+    def __init__(
+        self,
+        path,  # the file's path (`~` expanded)
+        lease_s: float = 120.0,  # seconds a claim lasts without renewal before another process may take it over
+    ):
         self.path, self.lease_s, self.token = Path(path), float(lease_s), uuid.uuid4().hex
         self._seen = {}                         # path -> (what it looked like, when this object first saw it so)
 
@@ -149,7 +171,10 @@ class Claim:
         except OSError as e: raise _naming(e, path) from None
         return True
 
-    def quiet_for(self, path=None) -> float:
+    def quiet_for(
+        self,
+        path=None,  # the claim file (None: this claim's)
+    ) -> float:
         "Seconds, on this process's monotonic clock, that this object has seen `path` (the claim) unchanged."
         path = Path(path or self.path)
         try: st = path.stat(); look = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -169,7 +194,10 @@ class Claim:
         except OSError: return None
         return age if age > -1 else None
 
-    def lease(self, o: dict | None = None) -> float:
+    def lease(
+        self,
+        o: dict | None = None,  # the owner record read from the claim file (None: this object's own)
+    ) -> float:
         "The lease of owner `o`: the longer of this object's and the one its owner renews by."
         o = self.owner() if o is None else o
         theirs = (o or {}).get('lease_s')
@@ -232,7 +260,10 @@ class Claim:
             except FileExistsError: pass
         grave.unlink(missing_ok=True)
 
-    def describe(self, o: dict | None = None) -> str:
+    def describe(
+        self,
+        o: dict | None = None,  # the owner record read from the claim file (None: this object's own)
+    ) -> str:
         "Who holds the claim, where, since when, and until when its lease runs without a renewal (for messages)."
         o = self.owner() if o is None else o
         if o is None: return 'nobody'
@@ -246,16 +277,25 @@ class Claim:
 # %% ../nbs/00c_files.ipynb #56230921
 class Heartbeat:
     "Refresh the claims in `self.claims` every `every` seconds from a daemon thread, until `stop()`."
-    def __init__(self, every: float = 20.0):
+    def __init__(
+        self,
+        every: float = 20.0,  # seconds between renewals
+    ):
         self.claims, self.every, self._stop = set(), every, threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name='dlgn-heartbeat')
         self._thread.start()
 
-    def add(self, claim: Claim):
+    def add(
+        self,
+        claim: Claim,  # a claim to keep alive (or stop keeping alive)
+    ):
         with self._lock: self.claims.add(claim)
 
-    def discard(self, claim: Claim):
+    def discard(
+        self,
+        claim: Claim,  # a claim to keep alive (or stop keeping alive)
+    ):
         with self._lock: self.claims.discard(claim)
 
     def _run(self):

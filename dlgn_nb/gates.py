@@ -8,6 +8,7 @@ __all__ = ['GATE_NAMES', 'GATE_SYMBOLS', 'GATE_RELAXATIONS', 'N_GATES', 'PASS_A'
            'discrete_coefficients', 'gate_expression', 'gates_frame']
 
 # %% ../nbs/00_gates.ipynb #4b73a405
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import numpy as np
 import pandas as pd
 import torch
@@ -47,15 +48,21 @@ COEFFS = np.stack([_T[:, 0], _T[:, 2] - _T[:, 0], _T[:, 1] - _T[:, 0], _T[:, 3] 
 "`COEFFS[g] = (c1, ca, cb, cab)`: gate `g` equals `c1 + ca·a + cb·b + cab·ab` (derived from the truth tables)."
 
 # %% ../nbs/00_gates.ipynb #70add502
-def coeff_matrix(like: torch.Tensor) -> torch.Tensor:
+def coeff_matrix(
+    like: torch.Tensor,  # a tensor whose dtype and device the result takes
+) -> torch.Tensor:
     "`COEFFS` as a tensor with the dtype and device of `like`."
     return torch.as_tensor(COEFFS, dtype=like.dtype, device=like.device)
 
-def gate_coefficients(logits: torch.Tensor) -> torch.Tensor:
+def gate_coefficients(
+    logits: torch.Tensor,  # gate logits `[n, 16]`, one row per neuron (softmax over the 16 gates)
+) -> torch.Tensor:
     "Relaxed coefficients `[n, 4]` of neurons with gate logits `logits` `[n, 16]` (Eq. 1)."
     return torch.softmax(logits, -1) @ coeff_matrix(logits)
 
-def discrete_coefficients(logits: torch.Tensor) -> torch.Tensor:
+def discrete_coefficients(
+    logits: torch.Tensor,  # gate logits `[n, 16]`, one row per neuron; each row's arg-max gate is taken
+) -> torch.Tensor:
     "Coefficients `[n, 4]` of each neuron's arg-max gate (Eq. 2)."
     return coeff_matrix(logits)[logits.argmax(-1)]
 
@@ -64,7 +71,13 @@ GATE_EXPR = ('{F}', '{a} & {b}', '{a} & ~{b}', '{a}', '~{a} & {b}', '{b}', '{a} 
              '~({a} | {b})', '~({a} ^ {b})', '~{b}', '{a} | ~{b}', '~{a}', '~{a} | {b}', '~({a} & {b})', '{T}')
 "Gate `g` as a bitwise expression: format with `a`, `b` (operands), `F`, `T` (the all-zeros and all-ones words)."
 
-def gate_expression(g: int, a: str = 'a', b: str = 'b', false: str = '0', true: str = '1') -> str:
+def gate_expression(
+    g: int,  # the gate's index, 0-15 (Table 1's order)
+    a: str = 'a',  # the first operand as the target language writes it
+    b: str = 'b',  # the second operand as the target language writes it
+    false: str = '0',  # the constant 0 in the target language
+    true: str = '1',  # the constant 1 in the target language
+) -> str:
     "Gate `g` as an expression in a target language: operands `a`, `b`, constants `false` and `true`."
     return GATE_EXPR[g].format(a=a, b=b, F=false, T=true)
 

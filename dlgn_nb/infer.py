@@ -6,6 +6,7 @@
 __all__ = ['ENGINES', 'binarize', 'KernelEvaluator', 'predictor', 'load_inputs', 'evaluate_model']
 
 # %% ../nbs/09c_infer.ipynb #f80c7217
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import time, warnings
 from pathlib import Path
 import numpy as np
@@ -21,7 +22,10 @@ from .files import regular_file
 from .readers import npz_header
 
 # %% ../nbs/09c_infer.ipynb #c5c7b95b
-def binarize(dm: DiscreteModel, x) -> np.ndarray:
+def binarize(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`, e.g. from `circuit.load_discrete`)
+    x,  # raw inputs `[batch, ...]` as the dataset stores them (e.g. grey levels 0-255)
+) -> np.ndarray:
     "The model's input bits `[batch, n_inputs]` (uint8) for raw inputs `x` `[batch, ...]`, per `dm.preprocessing`."
     x = np.asarray(x)
     if x.ndim < 2: raise ValueError(f"inputs must be a batch [batch, ...], got shape {x.shape}")
@@ -49,14 +53,22 @@ def binarize(dm: DiscreteModel, x) -> np.ndarray:
 # %% ../nbs/09c_infer.ipynb #7bd58bee
 class KernelEvaluator:
     "A model file on the PyCUDA kernels of `device` (`packed_forward` per layer, `group_counts`): the packed plan's arena of words, 32 samples a word, kept on the device. On 'cpu' the very same launches run on the kernels' CPU emulation, which is how it is checked without a GPU."
-    def __init__(self, dm: DiscreteModel, device: str = 'cuda', chunk: int = 2**16):
+    def __init__(
+        self,
+        dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`, e.g. from `circuit.load_discrete`)
+        device: str = 'cuda',  # the GPU to run on, 'cuda' or 'cuda:N'
+        chunk: int = 2**16,  # samples per launch (a multiple of 32); bounds the GPU memory used
+    ):
         self.dm, self.plan, self.device, self.chunk = dm, plan(dm), torch.device(device), check_int('chunk', chunk, 32)
         self.K = kernels_for(torch.empty(0, device=self.device))
         on = lambda v, dt: torch.as_tensor(np.ascontiguousarray(v), dtype=dt, device=self.device)
         self.layers = [(on(lp.a, torch.int64), on(lp.b, torch.int64), on(lp.gate, torch.uint8), lp.out) for lp in self.plan.layers]
         self.out_rows = on(self.plan.out_rows, torch.int64)
 
-    def counts(self, bits: np.ndarray) -> np.ndarray:
+    def counts(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1 (uint8 or bool)
+    ) -> np.ndarray:
         "Group-Sum counts `[batch, n_classes]` of input bits `bits` (checked: `circuit.check_bits`)."
         bits, P = check_bits(bits, self.dm.n_inputs), self.plan
         out = []
@@ -71,7 +83,10 @@ class KernelEvaluator:
             out.append(group_counts(self.K, arena.index_select(0, self.out_rows), P.n_classes, len(x)).cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, P.n_classes), np.int32)
 
-    def predict(self, bits: np.ndarray) -> np.ndarray:
+    def predict(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1 (uint8 or bool)
+    ) -> np.ndarray:
         "Labels of input bits `bits` (the lowest class on ties)."
         return self.counts(bits).argmax(1)
 
@@ -84,7 +99,12 @@ def _engine(fn, name: str):
     run.engine = name
     return run
 
-def predictor(dm: DiscreteModel, engine: str = 'numpy', threads: int = 1, compile_any_size: bool = False):
+def predictor(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`, e.g. from `circuit.load_discrete`)
+    engine: str = 'numpy',  # 'numpy' (packed evaluator), 'c' (generated C), 'torch' or 'cuda' (PyCUDA kernels) (`ENGINES`)
+    threads: int = 1,  # CPU threads of the 'c' engine
+    compile_any_size: bool = False,  # compile for the 'c' engine however large the model (default: numpy above a size, with a warning)
+):
     "A function from input bits to labels on `engine` (`numpy`: packed evaluator, `c`: generated C, `torch`: PyTorch eval, `cuda`: the PyCUDA kernels); see above."
     check_choice('engine', engine, ENGINES); check_int('threads', threads, 1)
     if engine == 'cuda':
@@ -117,8 +137,14 @@ def _same_data(prov: dict, name: str, ds, k: int, seed: int):
                          f"seed {seed} select {show(chosen) if trained != chosen else 'other generated data'}: its labels would "
                          f"mean other classes. Leave --classes and --data-seed unset to evaluate on the model's own")
 
-def load_inputs(dm: DiscreteModel, source: str, split: str = 'test', n_classes: int | None = None, data_seed: int | None = None,
-                root=None) -> tuple:
+def load_inputs(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`, e.g. from `circuit.load_discrete`)
+    source: str,  # an .npz file (labels 'y', and raw inputs 'x' or input bits 'bits') or a dataset name
+    split: str = 'test',  # 'train', 'val' or 'test' (of a dataset by name)
+    n_classes: int | None = None,  # classes to draw (None: the model's)
+    data_seed: int | None = None,  # seed of the class subset and split (None: the model's)
+    root=None,  # data folder of a real dataset (None: `config.data_dir()`)
+) -> tuple:
     "`(bits, labels, description)` of `source` (an .npz file, or a dataset name) for model `dm`."
     check_choice('split', split, ('train', 'val', 'test'))
     if Path(source).suffix == '.npz' or Path(source).exists():
@@ -148,8 +174,14 @@ def load_inputs(dm: DiscreteModel, source: str, split: str = 'test', n_classes: 
     return bits, check_labels(bits, y, dm.n_classes, f'labels of {source}'), what
 
 # %% ../nbs/09c_infer.ipynb #e5a11b00
-def evaluate_model(dm: DiscreteModel, bits: np.ndarray, y: np.ndarray, engine: str = 'numpy', threads: int = 1,
-                   compile_any_size: bool = False) -> dict:
+def evaluate_model(
+    dm: DiscreteModel,  # the discrete model (`circuit.DiscreteModel`, e.g. from `circuit.load_discrete`)
+    bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1 (uint8 or bool)
+    y: np.ndarray,  # the labels `[batch]`
+    engine: str = 'numpy',  # 'numpy' (packed evaluator), 'c' (generated C), 'torch' or 'cuda' (PyCUDA kernels) (`ENGINES`)
+    threads: int = 1,  # CPU threads of the 'c' engine
+    compile_any_size: bool = False,  # compile for the 'c' engine however large the model (default: numpy above a size, with a warning)
+) -> dict:
     "Accuracy of `dm` on `bits`, `y`, and the throughput of `engine` (samples per second; `engine` says which ran)."
     predict = predictor(dm, engine, threads, compile_any_size)
     predict(bits[:64])                                     # compile / warm up outside the timing

@@ -8,9 +8,9 @@ __all__ = ['WIRINGS', 'CPU_KERNEL_SOURCE', 'BACKENDS', 'INITS', 'make_wiring', '
            'LogicGates', 'LogicLayer', 'discrete_mode', 'check_inputs']
 
 # %% ../nbs/01_logic.ipynb #7830c688
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, math, warnings
 from contextlib import contextmanager
-from . import threads as _threads    # OMP_WAIT_POLICY, before PyTorch's OpenMP runtime loads
 import torch
 from torch import nn
 from .checks import check_choice
@@ -21,7 +21,12 @@ from .cuda import KernelLogicFunction, pycuda_available, supports as pycuda_supp
 # %% ../nbs/01_logic.ipynb #b653c615
 WIRINGS = ('random', 'unique')
 
-def make_wiring(in_features: int, out_features: int, kind: str = 'random', generator: torch.Generator | None = None):
+def make_wiring(
+    in_features: int,  # inputs the layer reads
+    out_features: int,  # gates of the layer
+    kind: str = 'random',  # 'random' (each pin uniform) or 'unique' (every input used, pairs not repeated) (`WIRINGS`)
+    generator: torch.Generator | None = None,  # random generator for the wiring and initial logits (None: PyTorch's global one)
+):
     "Pins `(a, b)` (int64 tensors of length `out_features`) of a layer reading `in_features` inputs; never `a == b`."
     check_choice('wiring', kind, WIRINGS)
     if in_features < 2: raise ValueError(f"a logic layer needs at least 2 input features, got {in_features}")
@@ -45,7 +50,12 @@ def make_wiring(in_features: int, out_features: int, kind: str = 'random', gener
     return a, b
 
 # %% ../nbs/01_logic.ipynb #6c1e6718
-def logic_reference(x: torch.Tensor, logits: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def logic_reference(
+    x: torch.Tensor,  # inputs `[batch, in]`, values in [0, 1]
+    logits: torch.Tensor,  # gate logits `[out, 16]`
+    a: torch.Tensor,  # first input pin of each gate, int64 `[out]`
+    b: torch.Tensor,  # second input pin of each gate, int64 `[out]`
+) -> torch.Tensor:
     "Eq. 1 with all 16 gates materialised: `x` `[batch, in]`, `logits` `[out, 16]` -> `[batch, out]`."
     xa, xb = x[:, a], x[:, b]
     p = torch.softmax(logits, -1)
@@ -55,14 +65,23 @@ def logic_reference(x: torch.Tensor, logits: torch.Tensor, a: torch.Tensor, b: t
 class TorchLogicFunction(torch.autograd.Function):
     "Fused logic layer in PyTorch ops: `x` `[in, batch]`, `coef` `[out, 4]`, pins `a`, `b` -> `[out, batch]`."
     @staticmethod
-    def forward(ctx, x, coef, a, b):
+    def forward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        x,  # inputs `[batch, in_features]` (values in [0, 1]; 0/1 when discrete)
+        coef,  # the 4 coefficients of each gate, `[out, 4]` (`gates.gate_coefficients`)
+        a,  # first input pin of each gate, int64 `[out]`
+        b,  # second input pin of each gate, int64 `[out]`
+    ):
         xa, xb = x.index_select(0, a), x.index_select(0, b)
         c1, ca, cb, cab = coef.unsqueeze(-1).unbind(1)
         ctx.save_for_backward(x, coef, a, b)
         return torch.addcmul(torch.addcmul(c1, ca, xa), xb, torch.addcmul(cb, cab, xa))   # c1 + ca·a + b·(cb + cab·a)
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        gy,  # gradient of the loss with respect to the layer's output, `[out, batch]`
+    ):
         x, coef, a, b = ctx.saved_tensors
         xa, xb = x.index_select(0, a), x.index_select(0, b)
         c1, ca, cb, cab = coef.unsqueeze(-1).unbind(1)
@@ -187,7 +206,9 @@ def native_library():
 
 _PROBLEMS = {}   # loader of a compiled library -> why it cannot be used here (found once per process)
 
-def native_available(library=None) -> bool:
+def native_available(
+    library=None,  # loader of the compiled CPU kernels (default: the logic layer's own)
+) -> bool:
     "True when the compiled CPU kernels (`library`, default the logic layer's loader) can be built and loaded here."
     library = library or native_library
     if library in _PROBLEMS: return False
@@ -208,7 +229,13 @@ _I64, _INT = ctypes.c_int64, ctypes.c_int
 class NativeLogicFunction(torch.autograd.Function):
     "Fused logic layer in the compiled CPU kernels; same signature as `TorchLogicFunction`."
     @staticmethod
-    def forward(ctx, x, coef, a, b):
+    def forward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        x,  # inputs `[batch, in_features]` (values in [0, 1]; 0/1 when discrete)
+        coef,  # the 4 coefficients of each gate, `[out, 4]` (`gates.gate_coefficients`)
+        a,  # first input pin of each gate, int64 `[out]`
+        b,  # second input pin of each gate, int64 `[out]`
+    ):
         lib, sfx, threads = native_library(), _SUFFIX[x.dtype], torch.get_num_threads()
         x, coef = x.contiguous(), coef.contiguous()
         y = torch.empty(a.numel(), x.shape[1], dtype=x.dtype)
@@ -217,7 +244,10 @@ class NativeLogicFunction(torch.autograd.Function):
         return y
 
     @staticmethod
-    def backward(ctx, gy):
+    def backward(
+        ctx,  # PyTorch's autograd context (what forward saves for backward)
+        gy,  # gradient of the loss with respect to the layer's output, `[out, batch]`
+    ):
         x, coef, a, b = ctx.saved_tensors
         lib, sfx, threads = native_library(), _SUFFIX[x.dtype], torch.get_num_threads()
         gy = gy.contiguous()
@@ -232,7 +262,12 @@ class NativeLogicFunction(torch.autograd.Function):
 BACKENDS = ('auto', 'torch', 'native', 'pycuda')
 _FUNCTIONS = {'torch': TorchLogicFunction.apply, 'native': NativeLogicFunction.apply, 'pycuda': KernelLogicFunction.apply}
 
-def resolve_backend(backend: str, x: torch.Tensor, library=None, gpu_kernels: bool = True) -> str:
+def resolve_backend(
+    backend: str,  # the backend asked for: 'auto', 'torch', 'native' or 'pycuda'
+    x: torch.Tensor,  # a tensor the layer will run on (its device decides)
+    library=None,  # loader of the compiled CPU kernels (default: the logic layer's own)
+    gpu_kernels: bool = True,  # whether 'auto' may pick the PyCUDA kernels on a GPU
+) -> str:
     "The concrete backend that `backend` means for `x`; raises if it cannot run on `x`. `library`: the caller's compiled CPU kernels' loader; `gpu_kernels`: whether it has PyCUDA kernels."
     check_choice('backend', backend, BACKENDS)
     library = library or native_library
@@ -252,7 +287,13 @@ def resolve_backend(backend: str, x: torch.Tensor, library=None, gpu_kernels: bo
                                "(or `make install-cuda`) on a machine with a GPU")
     return backend
 
-def fused_logic(x, coef, a, b, backend: str = 'auto'):
+def fused_logic(
+    x,  # feature-major inputs `[in, batch]`
+    coef,  # the 4 coefficients of each gate, `[out, 4]` (`gates.gate_coefficients`)
+    a,  # first input pin of each gate, int64 `[out]`
+    b,  # second input pin of each gate, int64 `[out]`
+    backend: str = 'auto',  # engine: 'auto' (the fastest available), 'torch', 'native' (compiled C++) or 'pycuda' (`BACKENDS`)
+):
     "Fused logic layer on feature-major `x` `[in, batch]` -> `[out, batch]` with coefficients `coef` `[out, 4]`."
     return _FUNCTIONS[resolve_backend(backend, x)](x, coef, a, b)
 
@@ -261,7 +302,13 @@ INITS = ('gaussian', 'residual')
 
 class LogicGates(nn.Module):
     "Learnable gates: logits `weights` `[*shape, 16]`, relaxed or discrete coefficients, arg-max gate ids."
-    def __init__(self, shape: tuple, init: str = 'gaussian', residual_logit: float = 5.0, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        shape: tuple,  # leading shape of the logits, e.g. (out_features,); each entry gets 16 logits
+        init: str = 'gaussian',  # initial gate logits: 'gaussian' (the paper's) or 'residual' (mostly the pass-through gate A) (`INITS`)
+        residual_logit: float = 5.0,  # with init='residual', the logit given to gate A (the rest are 0)
+        generator: torch.Generator | None = None,  # random generator for the wiring and initial logits (None: PyTorch's global one)
+    ):
         super().__init__()
         check_choice('init', init, INITS)
         if init == 'gaussian': w = torch.randn(*shape, N_GATES, generator=generator)
@@ -282,8 +329,16 @@ class LogicGates(nn.Module):
 
 class LogicLayer(LogicGates):
     "A layer of `out_features` two-input logic gates reading `in_features` inputs; `wiring` is a name or pins `(a, b)`."
-    def __init__(self, in_features: int, out_features: int, wiring='random', init: str = 'gaussian',
-                 backend: str = 'auto', residual_logit: float = 5.0, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_features: int,  # inputs the layer reads
+        out_features: int,  # gates of the layer
+        wiring='random',  # 'random' or 'unique' (`WIRINGS`), or explicit pins `(a, b)`
+        init: str = 'gaussian',  # initial gate logits: 'gaussian' (the paper's) or 'residual' (mostly the pass-through gate A) (`INITS`)
+        backend: str = 'auto',  # engine: 'auto' (the fastest available), 'torch', 'native' (compiled C++) or 'pycuda' (`BACKENDS`)
+        residual_logit: float = 5.0,  # with init='residual', the logit given to gate A (the rest are 0)
+        generator: torch.Generator | None = None,  # random generator for the wiring and initial logits (None: PyTorch's global one)
+    ):
         check_choice('backend', backend, BACKENDS); check_choice('init', init, INITS)
         if isinstance(wiring, str): a, b = make_wiring(in_features, out_features, wiring, generator)
         else:                                   # explicit pins (a, b), e.g. the structured wiring of tree heads
@@ -298,7 +353,11 @@ class LogicLayer(LogicGates):
         self.register_buffer('idx_a', a)
         self.register_buffer('idx_b', b)
 
-    def forward(self, x: torch.Tensor, feature_major: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,  # inputs `[batch, in_features]` (values in [0, 1]; 0/1 when discrete)
+        feature_major: bool = False,  # True: `x` is `[in, batch]` and the output `[out, batch]` (no transposes between layers)
+    ) -> torch.Tensor:
         "`x` `[batch, in]` -> `[batch, out]`; with `feature_major`, `[in, batch]` -> `[out, batch]`."
         dim = 0 if feature_major else 1
         if x.ndim != 2 or x.shape[dim] != self.in_features:
@@ -313,7 +372,10 @@ class LogicLayer(LogicGates):
         return f'{self.in_features} -> {self.out_features}, wiring={self.wiring!r}, backend={self.backend!r}'
 
 @contextmanager
-def discrete_mode(model: nn.Module, discrete: bool = True):
+def discrete_mode(
+    model: nn.Module,  # a model holding logic modules
+    discrete: bool = True,  # True: arg-max gates (Eq. 2); False: relaxed (Eq. 1)
+):
     "Pin every logic module (`LogicGates`) of `model` to discrete (or relaxed) mode inside a `with` block."
     layers = [m for m in model.modules() if isinstance(m, LogicGates)]
     before = [l.discrete for l in layers]
@@ -323,7 +385,10 @@ def discrete_mode(model: nn.Module, discrete: bool = True):
         for l, d in zip(layers, before): l.discrete = d
 
 # %% ../nbs/01_logic.ipynb #fd8bd893
-def check_inputs(x: torch.Tensor, where: str = 'network'):
+def check_inputs(
+    x: torch.Tensor,  # the inputs to check
+    where: str = 'network',  # what the inputs are for, named in the error
+):
     "Raise a `ValueError` unless `x` holds values in [0, 1] (no NaN)."
     if x.numel() == 0: return
     lo, hi = torch.aminmax(x.detach()) if x.is_floating_point() else torch.aminmax(x.detach().to(torch.int64))

@@ -6,6 +6,7 @@
 __all__ = ['MLP_SIZES', 'MODELS', 'DLGN', 'MLP', 'clgn_input', 'build_model']
 
 # %% ../nbs/04_models.ipynb #921df828
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 import torch
 from torch import nn
@@ -18,8 +19,18 @@ from .tau import auto_tau
 # %% ../nbs/04_models.ipynb #3cf0e559
 class DLGN(nn.Module):
     "A differentiable logic gate network: `depth` `LogicLayer`s of `width` gates, then `head`."
-    def __init__(self, in_features: int, width: int, depth: int, head: Head, out_width: int | None = None,
-                 wiring: str = 'random', init: str = 'gaussian', backend: str = 'auto', generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_features: int,  # binary inputs per sample (e.g. 784 for 28 x 28 images)
+        width: int,  # logic gates in each layer
+        depth: int,  # logic layers, the last included (>= 1)
+        head: Head,  # how the last layer's outputs become class scores (`heads.GroupSum`, ...); its `in_features` must equal the last width
+        out_width: int | None = None,  # gates of the last layer if not `width` (the Group-Sum's inputs)
+        wiring: str = 'random',  # how each gate draws its two inputs: 'random' or 'unique' (`logic.WIRINGS`)
+        init: str = 'gaussian',  # initial gate logits: 'gaussian' (the paper's) or 'residual' (`logic.INITS`)
+        backend: str = 'auto',  # engine of the logic layers: 'auto', 'torch', 'native', 'pycuda' (`logic.BACKENDS`)
+        generator: torch.Generator | None = None,  # random generator for the wiring and the initial logits (None: PyTorch's global one)
+    ):
         super().__init__()
         check_int('depth', depth, 1); check_int('width', width, 1)
         if out_width is not None: check_int('out_width', out_width, 1)
@@ -44,7 +55,10 @@ class DLGN(nn.Module):
     @property
     def n_gates(self) -> int: return sum(l.out_features for l in self.layers)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(
+        self,
+        x: torch.Tensor,  # inputs `[batch, in_features]` (0/1, or values in [0, 1])
+    ) -> torch.Tensor:
         "The last logic layer's outputs `[batch, out]`."
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.in_features:
@@ -54,9 +68,17 @@ class DLGN(nn.Module):
         for layer in self.layers: h = layer(h, feature_major=True)
         return h.t()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.head(self.features(x))
+    def forward(
+        self,
+        x: torch.Tensor,  # inputs `[batch, in_features]` (0/1, or values in [0, 1])
+    ) -> torch.Tensor:
+        return self.head(self.features(x))
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self,
+        x: torch.Tensor,  # inputs `[batch, in_features]`
+        y: torch.Tensor,  # class labels `[batch]`, integers in 0..n_classes-1
+    ) -> torch.Tensor:
         "The head's training loss (cross-entropy for most heads)."
         return self.head.loss(self.features(x), y)
 
@@ -65,7 +87,14 @@ MLP_SIZES = {'small': 256, 'medium': 512, 'big': 1024}
 
 class MLP(nn.Sequential):
     "`n_hidden` fully connected layers of `hidden` units with BatchNorm and ReLU, then a linear classifier."
-    def __init__(self, in_features: int, n_classes: int, hidden: int = 512, n_hidden: int = 3, batchnorm: bool = True):
+    def __init__(
+        self,
+        in_features: int,  # inputs per sample (flattened)
+        n_classes: int,  # classes of the linear classifier
+        hidden: int = 512,  # units in each hidden layer
+        n_hidden: int = 3,  # hidden layers (the paper's MLP has 3)
+        batchnorm: bool = True,  # BatchNorm after each hidden layer
+    ):
         if hidden < 1 or n_hidden < 1: raise ValueError(f"hidden and n_hidden must be >= 1, got {hidden}, {n_hidden}")
         layers, d = [nn.Flatten()], in_features
         for _ in range(n_hidden):
@@ -74,13 +103,18 @@ class MLP(nn.Sequential):
         super().__init__(*layers, nn.Linear(d, n_classes))
         self.in_features = in_features
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # inputs `[batch, ...]`, flattened to `[batch, in_features]`
+    ):
         return super().forward(x if x.is_floating_point() else x.float())
 
 # %% ../nbs/04_models.ipynb #567b02c7
 MODELS = ('dlgn', 'mlp', 'clgn')
 
-def clgn_input(sample_shape: tuple) -> tuple:
+def clgn_input(
+    sample_shape: tuple,  # the shape of one sample, e.g. (784,) or (3, 32, 32)
+) -> tuple:
     "`(image shape (c, h, w), CLGN architecture)` for samples of `sample_shape` (see `conv.image_channels`)."
     s = tuple(sample_shape)
     if len(s) == 1 and s[0] % 3072 == 0: return (3 * s[0] // 3072, 32, 32), 'cifar'
@@ -96,7 +130,13 @@ def _head(cfg, n_outputs: int, n_classes: int, tau=None):
     if tau == 'auto': tau = auto_tau(n_outputs, n_classes)
     return make_head(cfg.head, n_outputs, n_classes, tau=tau, **params, **({'tau_mode': mode} if mode != 'fixed' else {}))
 
-def build_model(cfg, in_shape, n_classes: int, generator: torch.Generator | None = None, tau=None) -> nn.Module:
+def build_model(
+    cfg,  # the run's configuration (`experiments.RunConfig`: model, widths, head, τ, wiring, init, backend)
+    in_shape,  # shape of one sample (a CLGN reads it as an image), or the number of features
+    n_classes: int,  # classes of the data the model is trained on
+    generator: torch.Generator | None = None,  # random generator for the wiring and initial weights (None: PyTorch's global one)
+    tau=None,  # τ to use instead of `cfg.tau` (a number, or 'auto'); None: `cfg.tau`
+) -> nn.Module:
     "The model that configuration `cfg` describes (with τ `tau` if given), for samples of shape `in_shape` (or `in_shape` features) and `n_classes` classes."
     in_shape = (in_shape,) if isinstance(in_shape, int) else tuple(in_shape)
     in_features = math.prod(in_shape)

@@ -8,11 +8,11 @@ __all__ = ['CACHE_MAX_BYTES', 'CACHE_MAX_DAYS', 'DEFAULT_FLAGS', 'COMPILE_TIMEOU
            'load_library', 'ptr', 'keep_freed_memory']
 
 # %% ../nbs/00a_native.ipynb #11416332
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ctypes, hashlib, os, platform, shlex, shutil, signal, subprocess, sys, tempfile, time, warnings
 from functools import lru_cache
 from pathlib import Path
 from .files import atomic_write
-from . import threads as _threads    # OMP_WAIT_POLICY, before any OpenMP runtime loads
 
 # %% ../nbs/00a_native.ipynb #bcf52bd5
 class CompileError(RuntimeError):
@@ -27,7 +27,9 @@ def cache_dir() -> Path:
     except OSError as e: raise CompileError(f"cannot create {name} ({d}: {e.strerror}); point DLGN_CACHE at a folder only you can write") from None
     return d
 
-def find_compiler(lang: str = 'c++') -> str | None:
+def find_compiler(
+    lang: str = 'c++',  # 'c' or 'c++'
+) -> str | None:
     "The command of the C (`lang='c'`) or C++ compiler, honouring `$CC` / `$CXX` (a launcher and flags too: `ccache gcc`); `None` if there is none."
     words = shlex.split(os.environ.get('CXX' if lang == 'c++' else 'CC') or ('g++' if lang == 'c++' else 'gcc'))
     path = shutil.which(words[0]) if words else None
@@ -52,7 +54,11 @@ def _compiler_version(cc: str) -> str:
     try: return subprocess.run([*shlex.split(cc), '--version'], capture_output=True, text=True, timeout=60).stdout
     except subprocess.TimeoutExpired: raise CompileError(f"{cc} --version did not answer within 60 s") from None
 
-def library_key(source: str, flags: tuple, cc: str) -> str:
+def library_key(
+    source: str,  # the C/C++ source
+    flags: tuple,  # compiler flags
+    cc: str,  # the compiler command
+) -> str:
     "A short hash naming the compiled library of `source` built by `cc` with `flags` on this CPU."
     h = hashlib.sha256('\0'.join([source, ' '.join(flags), _compiler_version(cc), _cpu_signature()]).encode())
     return h.hexdigest()[:16]
@@ -60,7 +66,11 @@ def library_key(source: str, flags: tuple, cc: str) -> str:
 # %% ../nbs/00a_native.ipynb #eb1f281f
 CACHE_MAX_BYTES, CACHE_MAX_DAYS = 2**30, 90
 
-def prune_cache(max_bytes: int = CACHE_MAX_BYTES, max_days: float = CACHE_MAX_DAYS, keep_s: float = 3600.0) -> list:
+def prune_cache(
+    max_bytes: int = CACHE_MAX_BYTES,  # the cache's size limit
+    max_days: float = CACHE_MAX_DAYS,  # remove libraries unused for longer
+    keep_s: float = 3600.0,  # never remove a library used within this many seconds (it may be loaded)
+) -> list:
     "Remove the cached libraries unused for `max_days`, then the least recently used until the rest fit in `max_bytes`; returns their names."
     now, libs = time.time(), []
     for lib in cache_dir().glob('*.so'):
@@ -104,7 +114,13 @@ def _compile(cmd: list, name: str, timeout: float) -> subprocess.CompletedProces
         raise CompileError(f"compiling {name} took longer than {timeout:g} s and was stopped") from None
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
-def build_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: str = 'c++', timeout: float = COMPILE_TIMEOUT_S) -> Path:
+def build_library(
+    source: str,  # C or C++ source of the library
+    name: str,  # a name for the library, used in its file name and in errors
+    flags: tuple = DEFAULT_FLAGS,  # compiler flags (the CPU's own instructions by default)
+    lang: str = 'c++',  # 'c' or 'c++'
+    timeout: float = COMPILE_TIMEOUT_S,  # seconds allowed for the compiler
+) -> Path:
     "Compile `source` to a shared library (cached and verified, at most `timeout` seconds) and return its path."
     if lang not in ('c', 'c++'): raise ValueError(f"lang must be 'c' or 'c++', got {lang!r}")
     cc = find_compiler(lang)
@@ -142,7 +158,9 @@ def load_library(source: str, name: str, flags: tuple = DEFAULT_FLAGS, lang: str
     return ctypes.CDLL(str(build_library(source, name, tuple(flags), lang, timeout)))
 
 # %% ../nbs/00a_native.ipynb #19f4ab1d
-def ptr(t) -> ctypes.c_void_p:
+def ptr(
+    t,  # a contiguous torch tensor or numpy array
+) -> ctypes.c_void_p:
     "The address of the data of a contiguous torch tensor or numpy array, for a `ctypes` call."
     if hasattr(t, 'data_ptr'):
         if not t.is_contiguous(): raise ValueError("tensor must be contiguous")

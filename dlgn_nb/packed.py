@@ -7,6 +7,7 @@ __all__ = ['ONES', 'LayerPlan', 'Plan', 'plan', 'pack_samples', 'unpack_samples'
            'PackedEvaluator']
 
 # %% ../nbs/09a_packed.ipynb #f21d5b6a
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import ast, math
 from dataclasses import dataclass
 import numpy as np
@@ -19,7 +20,7 @@ _RANK = np.argsort(TYPE_ORDER)           # gates.TYPE_ORDER: b only | both pins 
 @dataclass
 class LayerPlan:
     a: np.ndarray          # int64 rows of the arena read by pin a, gates sorted by type
-    b: np.ndarray
+    b: np.ndarray  # second input rows of the layer's gates (arena rows, sorted by gate type)
     gate: np.ndarray       # uint8
     runs: list             # [(gate id, start, stop)]
     a_range: tuple         # gates [start, stop) that read pin a
@@ -28,10 +29,10 @@ class LayerPlan:
 
 @dataclass
 class Plan:
-    n_inputs: int
-    layers: list
+    n_inputs: int  # input bits per sample
+    layers: list  # the layers' `LayerPlan`s
     out_rows: np.ndarray   # arena rows the head counts, class by class, `group_size` per class
-    n_classes: int
+    n_classes: int  # classes of the Group-Sum
     group_size: int        # rows per class: the model's outputs, then a ONE row per unit of offset, then ZERO rows
     n_rows: int = 0        # rows of the arena: the inputs, ZERO, ONE, then the layers' blocks (reused once dead)
     width: int = 0         # the widest layer
@@ -53,7 +54,9 @@ def _blocks(dm: DiscreteModel, base: int) -> list:
         free_after[slot] = last[i]; out.append(base + slot * width)
     return out
 
-def plan(dm: DiscreteModel) -> Plan:
+def plan(
+    dm: DiscreteModel,  # the discrete model
+) -> Plan:
     "Prune `dm`, sort every layer's gates by type, and place every signal in a row of one arena, for the packed evaluators."
     dm = prune(dm)
     zero, one = dm.n_inputs, dm.n_inputs + 1
@@ -103,7 +106,9 @@ _OPS = {g: _gate_op(g) for g in range(len(GATE_EXPR))}
 "Gate id -> `f(A, B, out)` on blocks of words."
 
 # %% ../nbs/09a_packed.ipynb #9f42b62f
-def pack_samples(bits: np.ndarray) -> np.ndarray:
+def pack_samples(
+    bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+) -> np.ndarray:
     "Binary `[batch, features]` (nonzero = 1) -> uint64 words `[features, ceil(batch/64)]` (sample s: bit s % 64 of word s // 64)."
     n, f = bits.shape
     w, fb = -(-n // 64), -(-f // 8) * 8
@@ -116,7 +121,10 @@ def pack_samples(bits: np.ndarray) -> np.ndarray:
     for i in range(1, 8): y |= v[:, i] << np.uint64(i)
     return np.ascontiguousarray(y.view(np.uint8).reshape(w, 8, fb).transpose(2, 0, 1)).view(np.uint64)[:f, :, 0]
 
-def unpack_samples(words: np.ndarray, n: int) -> np.ndarray:
+def unpack_samples(
+    words: np.ndarray,  # one row of packed words `[W]`
+    n: int,  # number of values to unpack
+) -> np.ndarray:
     "Inverse of `pack_samples` for one row of words `[W]`: `[n]` 0/1 bytes."
     return np.unpackbits(np.ascontiguousarray(words).view(np.uint8), bitorder='little')[:n]
 
@@ -131,7 +139,9 @@ def _eval_layer(lp: LayerPlan, X: np.ndarray, Y: np.ndarray, bufA: np.ndarray, b
         _OPS[g](A[s - sa:e - sa] if USES_A[g] else None, B[s - sb:e - sb] if USES_B[g] else None, Y[s:e])
     return Y
 
-def bitsliced_sum(rows: np.ndarray) -> np.ndarray:
+def bitsliced_sum(
+    rows: np.ndarray,  # one-bit vectors `[k, m, W]` (k sums of m rows)
+) -> np.ndarray:
     "Sum one-bit vectors `rows` `[k, m, W]` along axis 1: bit planes `[k, n_bits, W]` (least significant first)."
     planes, cur = [], rows
     while True:
@@ -148,7 +158,9 @@ def bitsliced_sum(rows: np.ndarray) -> np.ndarray:
         if not carries: return np.stack(planes, 1)
         cur = np.concatenate(carries, axis=1)
 
-def planes_argmax(P: np.ndarray) -> np.ndarray:
+def planes_argmax(
+    P: np.ndarray,  # bit planes of counts, least significant first
+) -> np.ndarray:
     "Bit planes `[k, n_bits, W]` of k counts -> bit planes `[ceil(log2 k), W]` of the arg-max (lowest class on ties)."
     k = P.shape[0]
     cand = np.full(P[:, 0].shape, ONES)
@@ -161,14 +173,21 @@ def planes_argmax(P: np.ndarray) -> np.ndarray:
     classes = np.arange(k)
     return np.stack([np.bitwise_or.reduce(first[(classes >> i) & 1 == 1], axis=0) for i in range(max(1, math.ceil(math.log2(k))))])
 
-def from_planes(P: np.ndarray, n: int) -> np.ndarray:
+def from_planes(
+    P: np.ndarray,  # bit planes of counts, least significant first
+    n: int,  # number of values to unpack
+) -> np.ndarray:
     "Unpack bit planes `[n_bits, W]` into `n` integers."
     return sum(unpack_samples(P[i], n).astype(np.int64) << i for i in range(len(P)))
 
 # %% ../nbs/09a_packed.ipynb #6bdb2636
 class PackedEvaluator:
     "Evaluates a discrete model on bit-packed samples with numpy alone."
-    def __init__(self, dm: DiscreteModel, chunk_words: int = 64):
+    def __init__(
+        self,
+        dm: DiscreteModel,  # the discrete model
+        chunk_words: int = 64,  # 64-sample words evaluated at once (bounds the memory)
+    ):
         self.dm, self.plan, self.chunk_words, self._scratch = dm, plan(dm), chunk_words, {}
 
     def _buffers(self, words: int):
@@ -191,14 +210,20 @@ class PackedEvaluator:
         step = 64 * self.chunk_words
         for i in range(0, len(bits), step): yield i, min(len(bits), i + step), pack_samples(bits[i:i + step])
 
-    def predict(self, bits: np.ndarray) -> np.ndarray:
+    def predict(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+    ) -> np.ndarray:
         "Labels of input bits `bits` `[batch, n_inputs]` (checked: `circuit.check_bits`)."
         bits = check_bits(bits, self.dm.n_inputs)
         out = np.empty(len(bits), np.int64)
         for s, e, X in self._chunks(bits): out[s:e] = from_planes(planes_argmax(self._planes(X)), e - s)
         return out
 
-    def counts(self, bits: np.ndarray) -> np.ndarray:
+    def counts(
+        self,
+        bits: np.ndarray,  # input bits `[batch, n_inputs]`, 0/1
+    ) -> np.ndarray:
         "Group-Sum counts `[batch, n_classes]` of input bits `bits`."
         bits = check_bits(bits, self.dm.n_inputs)
         out = np.empty((len(bits), self.plan.n_classes), np.int32)

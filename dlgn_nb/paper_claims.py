@@ -17,6 +17,7 @@ __all__ = ['BIG_BEATS_MLP', 'SMALL_BEATS_MLP', 'SYNTHETIC_CLAIMS', 'IMAGENET_CLA
            'auto_beats_default', 'paper_verdict']
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from itertools import combinations
 import numpy as np
 import pandas as pd
@@ -41,7 +42,9 @@ def _appendix_frame() -> pd.DataFrame:
                 rows.append(dict(dataset=ds, row=row, column=col, acc=m, n=paper_test_size(ds), k=k, sd=s))
     return pd.DataFrame(rows)
 
-def paper_noise(family: str = 'dlgn') -> Noise:
+def paper_noise(
+    family: str = 'dlgn',  # 'dlgn' (the Baseline rows) or 'mlp'
+) -> Noise:
     "The seed spread of the paper's replicated rows of Tables 5-12: the Baseline (`'dlgn'`) or the MLP rows (`'mlp'`)."
     f = _appendix_frame()
     rows = f[f['row'] == 'Baseline'] if family == 'dlgn' else f[f['row'].str.startswith('MLP')]
@@ -88,49 +91,69 @@ def _gaps(r: Results, a: str, b, upto=None, above=None) -> list:
     if not ks: raise Uninformative(f'{a} and what it is compared with are tied at 100 % at every class count: no evidence either way')
     return [r(a, k) - _max(*[r(s, k) for s in others(k)]) for k in ks]
 
-def series_example(series: dict, classes=(2, 9, 43, 199), n: int = 10000) -> pd.DataFrame:
+def series_example(
+    series: dict,  # `{series label: [accuracy in % per class count]}`
+    classes=(2, 9, 43, 199),  # the class counts of the columns
+    n: int = 10000,  # test samples of every cell
+) -> pd.DataFrame:
     "A constructed `(series, classes)` table from `{series: [accuracy per class count]}`."
     return example(('series', 'classes'), {(s, k): a for s, accs in series.items() for k, a in zip(classes, accs)}, n)
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e012
-def big_beats_mlp(r: Results) -> np.ndarray:
+def big_beats_mlp(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Big τ=10 − MLP, the smallest over the class counts where the two are not tied at 100 %."
     return _min(*_gaps(r, 'Big τ=10', 'MLP'))
 
-def small_beats_mlp(r: Results) -> np.ndarray:
+def small_beats_mlp(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Small τ=10 − MLP, the smallest over the class counts where the two are not tied at 100 %."
     return _min(*_gaps(r, 'Small τ=10', 'MLP'))
 
-def big_best_to_300(r: Results) -> np.ndarray:
+def big_best_to_300(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Big τ=10 − the best other series, the smallest over the informative class counts up to 300."
     others = lambda k: [s for s in r.levels('series') if s != 'Big τ=10' and r.has(s, k)]
     return _min(*_gaps(r, 'Big τ=10', others, upto=300))
 
 def _dlgn_series(r): return [s for s in r.levels('series') if s.startswith(('Small', 'Big'))]
 
-def dlgns_high_to_300(r: Results) -> np.ndarray:
+def dlgns_high_to_300(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The lowest accuracy of any DLGN series at the class counts up to 300."
     cells = [(s, k) for s in _dlgn_series(r) for k in _classes(r, s, upto=300)]
     if not cells: raise KeyError('no DLGN cell up to 300 classes')
     return _min(*[r(*c) for c in cells])
 
-def dlgns_drop_after_300(r: Results) -> np.ndarray:
+def dlgns_drop_after_300(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Big τ=10 at the largest class count up to 300 minus at the most classes above 300 (the drop)."
     below, above = _classes(r, 'Big τ=10', upto=300), _classes(r, 'Big τ=10', above=300)
     if not below or not above: raise KeyError('Big τ=10 at a class count above 300')
     return r('Big τ=10', below[-1]) - r('Big τ=10', above[-1])
 
-def mlp_high_to_100(r: Results) -> np.ndarray:
+def mlp_high_to_100(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The lowest MLP accuracy at the class counts up to 100."
     ks = _classes(r, 'MLP', upto=100)
     if not ks: raise KeyError('no MLP cell up to 100 classes')
     return _min(*[r('MLP', k) for k in ks])
 
-def small_tau1_behind_at_few(r: Results) -> np.ndarray:
+def small_tau1_behind_at_few(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Small τ=1 − Small τ=10 at the fewest classes where they are not tied at 100 %."
     return _gaps(r, 'Small τ=1', 'Small τ=10')[0]
 
-def small_tau1_gains(r: Results) -> np.ndarray:
+def small_tau1_gains(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "(Small τ=1 − Small τ=10) at the most classes minus at the fewest."
     ks = [k for k in _classes(r, 'Small τ=1') if r.has('Small τ=10', k)]
     if len(ks) < 2: raise KeyError('Small τ=1 and τ=10 at two class counts')
@@ -140,11 +163,17 @@ def small_tau1_gains(r: Results) -> np.ndarray:
 _SYN = dict(table='accuracy', keys=('series', 'classes'))
 _WIDTH = ('width', 'epochs', 'samples_per_class')
 
-def synthetic_ladder(r: Results, width: int) -> np.ndarray:
+def synthetic_ladder(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+    width: int,  # the ladder's backbone width to read
+) -> np.ndarray:
     "On the width ladder (cells `(series, width)`): DLGN τ=10 at `width` − the MLP."
     return r('DLGN', width) - r('MLP', 0)
 
-def accuracy_ladder(r: Results, width: int) -> np.ndarray:
+def accuracy_ladder(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+    width: int,  # the ladder's backbone width to read
+) -> np.ndarray:
     "On the width ladder: the DLGN's accuracy at `width`."
     return r('DLGN', width)
 
@@ -202,19 +231,27 @@ SYNTHETIC_CLAIMS = [BIG_BEATS_MLP, SMALL_BEATS_MLP,
 ]
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e016
-def large_tau_few_classes(r: Results) -> np.ndarray:
+def large_tau_few_classes(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "τ=100 − τ=10 at the fewest classes where they are not tied at 100 %."
     return _gaps(r, 'τ=100', 'τ=10')[0]
 
-def tau10_many_classes(r: Results) -> np.ndarray:
+def tau10_many_classes(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "τ=10 − τ=100 at the most classes."
     return _gaps(r, 'τ=10', 'τ=100')[-1]
 
-def tau100_near_mlp_to_100(r: Results) -> np.ndarray:
+def tau100_near_mlp_to_100(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "τ=100 − MLP, the smallest over the class counts up to 100."
     return _min(*_gaps(r, 'τ=100', 'MLP', upto=100))
 
-def none_matches_mlp_beyond_100(r: Results) -> np.ndarray:
+def none_matches_mlp_beyond_100(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The best DLGN (any τ run) − MLP, the largest over the class counts above 100."
     dl = lambda k: [s for s in r.levels('series') if s != 'MLP' and r.has(s, k)]
     ks = _classes(r, 'MLP', above=100)
@@ -246,15 +283,21 @@ IMAGENET_CLAIMS = [
 ]
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e019
-def low_rates_large_tau(r: Results) -> np.ndarray:
+def low_rates_large_tau(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Share of neurons active on fewer than 10 % of inputs: at the largest τ minus at the smallest."
     t = r.levels('tau'); return r(t[-1], 'below 0.1') - r(t[0], 'below 0.1')
 
-def high_rates_small_tau(r: Results) -> np.ndarray:
+def high_rates_small_tau(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Share of neurons active on more than half of the inputs: at the smallest τ minus at the largest."
     t = r.levels('tau'); return r(t[0], 'above 0.5') - r(t[-1], 'above 0.5')
 
-def best_tau_grows(r: Results) -> np.ndarray:
+def best_tau_grows(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Averaged over class counts: (τ=10 − τ=1) at the most neurons per class minus at the fewest."
     out = []
     for k in r.levels('classes'):
@@ -310,11 +353,15 @@ def _best_tau_gap(r: Results, cells: list) -> np.ndarray:
     if not out: raise KeyError('two datasets with two τ in common')
     return np.max(np.stack(out), axis=0)
 
-def best_tau_differs_fig06(r: Results) -> np.ndarray:
+def best_tau_differs_fig06(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The largest, over pairs of datasets, of the smaller loss each has by taking the other's best τ."
     return _best_tau_gap(r, [(d, [(t, (d, t)) for t in r.levels('tau', dataset=d)]) for d in r.levels('dataset')])
 
-def low_tau_uneven(r: Results) -> np.ndarray:
+def low_tau_uneven(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Spread of per-class accuracy (best − worst class) at the smallest τ minus at the largest."
     spread = lambda t: _max(*[r(t, c) for c in r.levels('cls', tau=t)]) - _min(*[r(t, c) for c in r.levels('cls', tau=t)])
     t = r.levels('tau'); return spread(t[0]) - spread(t[-1])
@@ -323,7 +370,9 @@ def _pruning_drop(r, tau, fraction):
     kept = r.levels('kept', tau=tau)
     return r(tau, kept[-1]) - r(tau, min(kept, key=lambda m: abs(m - fraction * kept[-1])))
 
-def large_tau_prunable(r: Results) -> np.ndarray:
+def large_tau_prunable(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Validation accuracy lost by keeping 10 % of the output neurons: at the smallest τ minus at the largest."
     t = r.levels('tau'); return _pruning_drop(r, t[0], 0.1) - _pruning_drop(r, t[-1], 0.1)
 
@@ -354,26 +403,37 @@ FIG06_07_08_CLAIMS = [
 ]
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e025
-def outputs_alike(r: Results) -> np.ndarray:
+def outputs_alike(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Smallest − largest output layer (the first τ run), the largest gap over the class counts (signed)."
     o, t = r.levels('out'), r.levels('tau')[0]
     d = np.stack([r(o[0], t, k) - r(o[-1], t, k) for k in r.levels('classes', tau=t)])
     return d[np.abs(d).argmax(0), np.arange(d.shape[1])]
 
-def output_size_ladder(r: Results, width: int) -> np.ndarray:
+def output_size_ladder(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+    width: int,  # the ladder's backbone width to read
+) -> np.ndarray:
     "On the output-size ladder (cells `(out_factor, width)`): the smallest − the largest output layer at backbone `width`."
     f = r.levels('out_factor'); return r(f[0], width) - r(f[-1], width)
 
-def codebook_competes(r: Results) -> np.ndarray:
+def codebook_competes(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The best codebook − the best Group-Sum CLGN, the smallest over the class counts."
     best = lambda prefix, k: _max(*[r(s, k) for s in r.levels('series') if s.startswith(prefix) and r.has(s, k)])
     return _min(*[best('o =', k) - best('Group-Sum', k) for k in r.levels('classes')])
 
-def dropout_higher(r: Results) -> np.ndarray:
+def dropout_higher(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "p = 0.1 − p = 0 at every τ: the second-smallest difference (one τ may be below)."
     return np.sort(np.stack([r(0.1, t) - r(0.0, t) for t in r.levels('tau', p=0.0)]), axis=0)[1]
 
-def dropout_less_tau_sensitive(r: Results) -> np.ndarray:
+def dropout_less_tau_sensitive(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "Mean over τ of the accuracy relative to the best τ, p = 0.1 minus p = 0 (points of the best)."
     rel = lambda p: (lambda a: a.mean(0) / a.max(0))(np.stack([r(p, t) for t in r.levels('tau', p=p)]))
     return 100 * (rel(0.1) - rel(0.0))
@@ -412,17 +472,23 @@ LATER_CLAIMS = [
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e028
 def _t2_classes(r): return r.levels('classes', model='MLP')
 
-def dlgn_on_par_mlp(r: Results) -> np.ndarray:
+def dlgn_on_par_mlp(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "DLGN (τ = 10) − MLP, the largest gap over the class counts (signed)."
     d = np.stack([r('DLGN', 10.0, k) - r('MLP', 0.0, k) for k in _t2_classes(r)])
     return d[np.abs(d).argmax(0), np.arange(d.shape[1])]
 
-def best_tau_falls(r: Results) -> np.ndarray:
+def best_tau_falls(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The advantage of the largest τ over τ = 10 (DLGN) at the fewest classes minus at the most."
     ks, t = _t2_classes(r), max(r.levels('tau', model='DLGN'))
     return (r('DLGN', t, ks[0]) - r('DLGN', 10.0, ks[0])) - (r('DLGN', t, ks[-1]) - r('DLGN', 10.0, ks[-1]))
 
-def clgn_tau_matters_more(r: Results) -> np.ndarray:
+def clgn_tau_matters_more(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The spread over τ (best − worst), averaged over class counts: CLGN minus DLGN."
     spread = lambda m, k: (lambda a: a.max(0) - a.min(0))(np.stack([r(m, t, k) for t in r.levels('tau', model=m)]))
     return _mean(*[spread('CLGN', k) - spread('DLGN', k) for k in _t2_classes(r)])
@@ -470,12 +536,16 @@ def _alternatives(r: Results, column: str = 'Discrete') -> tuple:
 
 def _ci(v) -> tuple: return float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))
 
-def some_alternative_approaches(r: Results) -> np.ndarray:
+def some_alternative_approaches(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The best alternative − Baseline over the rows and datasets (an alternative approaches when it is within 1 point)."
     alt, _ = _alternatives(r)
     return np.max(np.concatenate(list(alt.values())), axis=0)
 
-def none_consistently_better(r: Results) -> Verdict:
+def none_consistently_better(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> Verdict:
     "No alternative is better than the Baseline on average over the datasets without being significantly worse on one (see above)."
     alt, at_chance = _alternatives(r)
     better, undecided, best = [], [], None
@@ -496,7 +566,9 @@ def _best_tau_cells(r: Results, column: str = 'Discrete') -> list:
     return [(d, [(float(row.split('=')[1]), (d, row, column)) for row in ('τ = 1', 'τ = 3', 'τ = 10', 'τ = 30', 'τ = 100') if r.has(d, row, column)])
             for d in r.levels('dataset')]
 
-def best_tau_differs_tables(r: Results) -> np.ndarray:
+def best_tau_differs_tables(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "The largest, over pairs of datasets, of the smaller loss each has by taking the other's best τ (the τ rows)."
     return _best_tau_gap(r, [c for c in _best_tau_cells(r) if len(c[1]) >= 2])
 
@@ -533,14 +605,21 @@ APPENDIX_CLAIMS = [
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e036
 def _grid_labels(r: Results, cell) -> list: return [m for m in r.levels('method', cell=cell) if str(m).startswith('τ=')]
 
-def vs_oracle(r: Results, method: str) -> np.ndarray:
+def vs_oracle(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+    method: str,  # a way of choosing τ (`grids.TAU_METHODS`), e.g. 'auto'
+) -> np.ndarray:
     "Mean over the cells that have `method` of its accuracy minus the best τ of the cell's grid (other measurements only)."
     cells = [c for c in r.levels('cell') if r.has(c, method)]
     if not cells: raise KeyError(f'no cell has {method!r}')
     own = lambda c, t: r.index[(c, t)] == r.index[(c, method)]
     return _mean(*[r(c, method) - _max(*[r(c, t) for t in _grid_labels(r, c) if not own(c, t)]) for c in cells])
 
-def vs_default(r: Results, method: str, default: str = 'τ=10') -> np.ndarray:
+def vs_default(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+    method: str,  # a way of choosing τ (`grids.TAU_METHODS`), e.g. 'auto'
+    default: str = 'τ=10',  # the series of the default τ
+) -> np.ndarray:
     "Mean over the cells of `method` − the default τ's run, leaving out cells where they are the same measurement."
     cells = [c for c in r.levels('cell') if r.has(c, method) and r.has(c, default) and r.index[(c, method)] != r.index[(c, default)]]
     if not cells: raise Uninformative(f'{method} picks {default} in every cell: no difference to measure')
@@ -564,7 +643,12 @@ class _SameMeasurement(Results):
 
 class PaperTauTable(Table):
     "The paper side of `ext_tau`: 'auto' shares its redraws with the grid cell it picks."
-    def results(self, keys, draws: int = 4000, seed: int = 0) -> Results:
+    def results(
+        self,
+        keys,  # the columns that name a cell
+        draws: int = 4000,  # plausible redraws of the table
+        seed: int = 0,  # seed of the redraws
+    ) -> Results:
         f = self.frame.copy(); return _SameMeasurement(f, list(keys), draws, seed)
 
 def _paper_ext_tau() -> Table:
@@ -592,7 +676,9 @@ EXT_TAU_CLAIMS = [
         ('per-class', 'A learned τ per class (started at τ = 10) is within 1 point of the grid\'s best τ, at the cost of one run.'),
         ('search', "tau_search (successive halving on the validation split) is within 1 point of the grid's best τ, at about half the grid's compute.")]]
 
-def auto_beats_default(r: Results) -> np.ndarray:
+def auto_beats_default(
+    r: Results,  # the table's cells with their redraws (`claims.Results`)
+) -> np.ndarray:
     "τ = 'auto' − the default τ = 10, averaged over the cells where they differ."
     return vs_default(r, 'auto')
 
@@ -605,7 +691,9 @@ EXT_TAU_CLAIMS.append(Claim('ext_tau.auto_beats_default', "τ = 'auto' is better
 PAPER_CLAIMS = {c.id: c for c in (*SYNTHETIC_CLAIMS, *IMAGENET_CLAIMS, *FIG05_CLAIMS, *FIG06_07_08_CLAIMS, *LATER_CLAIMS,
                                   *TABLE_02_CLAIMS, *APPENDIX_CLAIMS, *EXT_TAU_CLAIMS)}
 
-def paper_verdict(claim: Claim) -> Verdict | None:
+def paper_verdict(
+    claim: Claim,  # the claim to judge on the paper's numbers
+) -> Verdict | None:
     "`claim` judged on the paper's printed numbers, or `None` where the paper prints none for it."
     if claim.paper is None: return None
     t = claim.paper()

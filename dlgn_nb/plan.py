@@ -8,6 +8,7 @@ __all__ = ['RUN_OVERHEAD_S', 'EVALS', 'DISCRETE_EVAL', 'RELAXED_EVAL', 'run_size
            'plan_text']
 
 # %% ../nbs/11h_plan.ipynb #h8c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, math, os, platform, time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,9 @@ from .store import ResultsStore
 from .figures import FIGURES, figure
 
 # %% ../nbs/11h_plan.ipynb #h8c0e006
-def run_sizes(cfg: RunConfig) -> tuple:
+def run_sizes(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+) -> tuple:
     "`(n_train, n_val, n_test)` of run `cfg`, from its dataset's registry entry."
     spec, k = DATASETS[cfg.dataset], cfg.n_classes
     if 'per class' in spec.splits:
@@ -38,7 +41,9 @@ def run_sizes(cfg: RunConfig) -> tuple:
     tr = spec.splits['train'] * frac
     return round(0.8 * tr), round(0.2 * tr), round(spec.splits['test'] * frac)
 
-def sample_steps(cfg: RunConfig) -> int:
+def sample_steps(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+) -> int:
     "Training samples run `cfg` processes: its epochs (at least `min_steps` optimizer steps) × its training-set size."
     n = run_sizes(cfg)[0]
     epochs = epochs_for(cfg.epochs, cfg.min_steps, n, cfg.batch_size)
@@ -46,7 +51,10 @@ def sample_steps(cfg: RunConfig) -> int:
     return epochs * n
 
 # %% ../nbs/11h_plan.ipynb #h8c0e009
-def shape_key(cfg: RunConfig, threads: int) -> str:
+def shape_key(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+    threads: int,  # CPU threads per worker, as calibrated
+) -> str:
     "What a training step's time depends on: the model's shape, its head, the batch and the inputs (not the seed, τ or data)."
     spec = DATASETS[cfg.dataset]
     if cfg.model == 'mlp': shape = f'mlp {cfg.mlp_hidden} classes {cfg.n_classes}'
@@ -78,7 +86,12 @@ def _time_steps(cfg: RunConfig, threads: int, steps: int = 3) -> float:
         return (time.perf_counter() - t) / steps / cfg.batch_size
     finally: torch.set_num_threads(before)
 
-def calibrate(cfgs, threads: int = 1, path=None, progress=print) -> dict:
+def calibrate(
+    cfgs,  # the runs whose shapes are timed
+    threads: int = 1,  # CPU threads per worker, as calibrated
+    path=None,  # the calibration file (None: `calibration_file()`)
+    progress=print,  # called with a line of progress text (e.g. `print`)
+) -> dict:
     "`{shape: seconds per sample-step}` for the shapes of `cfgs`, measuring those not yet stored (in `path`, default `calibration_file()`)."
     path = Path(path or calibration_file())
     try: known = json.loads(path.read_text())
@@ -94,11 +107,15 @@ def calibrate(cfgs, threads: int = 1, path=None, progress=print) -> dict:
 RUN_OVERHEAD_S = 0.5                 # a run's fixed cost inside its process: the data, the model, the record
 EVALS, DISCRETE_EVAL, RELAXED_EVAL = 20, 1 / 20, 1 / 3
 
-def gates(cfg: RunConfig) -> int:
+def gates(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+) -> int:
     "Logic gates of a DLGN run (0 for other models)."
     return (cfg.depth - 1) * cfg.width + (cfg.out_width or cfg.width) if cfg.model == 'dlgn' else 0
 
-def peak_memory(cfg: RunConfig) -> int:
+def peak_memory(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+) -> int:
     "Bytes a DLGN or MLP training step holds at its peak (see above); a CLGN is estimated like a DLGN of its k."
     if cfg.model == 'mlp':
         spec = DATASETS[cfg.dataset]; n_in = math.prod(spec.input_shape); h = cfg.mlp_hidden
@@ -107,14 +124,21 @@ def peak_memory(cfg: RunConfig) -> int:
     g = gates(cfg) or 100_000 * cfg.width
     return 4 * 16 * 4 * g + 4 * 3 * cfg.batch_size * g
 
-def predicted_seconds(cfg: RunConfig, per_sample: float) -> float:
+def predicted_seconds(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+    per_sample: float,  # measured seconds per training sample-step of the run's shape
+) -> float:
     "Wall seconds of run `cfg` on one worker, from the seconds per training sample-step `per_sample` of its shape (a DLGN's scaled by its gates)."
     if cfg.model == 'dlgn': per_sample *= gates(cfg) / (cfg.depth * cfg.width)
     n_train, n_val, n_test = run_sizes(cfg)
     evals = min(EVALS, epochs_for(cfg.epochs, cfg.min_steps, n_train, cfg.batch_size))
     return RUN_OVERHEAD_S + per_sample * (sample_steps(cfg) + evals * (n_val + n_test) * DISCRETE_EVAL + n_test * RELAXED_EVAL)
 
-def gpu_seconds(cfg: RunConfig, bandwidth_gbs: float = 3350.0, efficiency: float = 0.5) -> float | None:
+def gpu_seconds(
+    cfg: RunConfig,  # the run (`experiments.RunConfig`)
+    bandwidth_gbs: float = 3350.0,  # the GPU's memory bandwidth in GB/s (default: an H100's)
+    efficiency: float = 0.5,  # the share of the bandwidth the kernels reach
+) -> float | None:
     "Modelled seconds of a DLGN run on a GPU of `bandwidth_gbs` (see above); `None` for other models."
     g = gates(cfg)
     if not g: return None
@@ -123,8 +147,16 @@ def gpu_seconds(cfg: RunConfig, bandwidth_gbs: float = 3350.0, efficiency: float
     return moved / (bandwidth_gbs * 1e9 * efficiency)
 
 # %% ../nbs/11h_plan.ipynb #h8c0e015
-def plan(profile: str | Profile, names=None, workers: int = 1, results_dir=None, threads: int = 1, bandwidth_gbs: float = 3350.0,
-         calibration=None, progress=print) -> pd.DataFrame:
+def plan(
+    profile: str | Profile,  # the profile (a name or a `config.Profile`)
+    names=None,  # figures to plan (None: all, in `make figures` order)
+    workers: int = 1,  # runs training at once
+    results_dir=None,  # the store whose runs count as done (None: the profile's)
+    threads: int = 1,  # CPU threads per worker, as calibrated
+    bandwidth_gbs: float = 3350.0,  # the GPU's memory bandwidth in GB/s (default: an H100's)
+    calibration=None,  # `{shape: seconds per sample-step}` (None: measured or read from the calibration file)
+    progress=print,  # called with a line of progress text (e.g. `print`)
+) -> pd.DataFrame:
     "One row per figure of `names` (default all, in `make figures` order): runs, stored, sample-steps, memory, CPU and GPU hours (see above)."
     p = profile if isinstance(profile, Profile) else Profile(profile)
     names = names or sorted(FIGURES, key=lambda n: figure(n).stem)
@@ -156,7 +188,12 @@ def plan(profile: str | Profile, names=None, workers: int = 1, results_dir=None,
         total['ratio measured / predicted'] = out['_measured'].sum() / out['_predicted'].sum()
     return pd.concat([out, pd.DataFrame([total])], ignore_index=True).drop(columns=['_measured', '_predicted'])
 
-def plan_text(table: pd.DataFrame, profile: str, workers: int, threads: int) -> str:
+def plan_text(
+    table: pd.DataFrame,  # the plan (`plan`)
+    profile: str,  # the profile's name, for the heading
+    workers: int,  # runs training at once
+    threads: int,  # CPU threads per worker, as calibrated
+) -> str:
     "The plan as a readable table, with what it assumed."
     t = table.copy()
     for k in ('CPU hours', 'CPU hours left', 'GPU hours (model)', 'measured hours'):

@@ -10,6 +10,7 @@ __all__ = ['IDX_TYPES', 'IDX_MAX_BYTES', 'CIFAR_MEMBERS', 'IMAGENET32_MAX_ROWS',
            'read_imagenet32', 'write_imagenet32_file', 'read_emnist', 'load_combined', 'load_imagenet32']
 
 # %% ../nbs/06a_readers.ipynb #8400a2d2
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import gzip, io, json, math, os, pickle, tarfile, zipfile, zlib
 from pathlib import Path
 import numpy as np
@@ -25,7 +26,11 @@ def _labels(x, y, n_classes: int, path) -> np.ndarray:
     try: return check_labels(x, y, n_classes, str(path))
     except ValueError as e: raise DataFilesError(f"{e}; delete the file and fetch it again") from None
 
-def dataset_file(name: str, file: str, root=None) -> Path:
+def dataset_file(
+    name: str,  # a real dataset's name
+    file: str,  # one of its file names
+    root=None,  # data folder (None: `config.data_dir()`)
+) -> Path:
     "The path of `file` of dataset `name`, which must exist."
     p = Path(root or data_dir()) / name / file
     if not p.exists():
@@ -65,14 +70,21 @@ def _read_idx(f, where, item_shape: tuple | None, limit: int) -> np.ndarray:
     if f.read(1): raise DataFilesError(f"{where}: more data than its header declares for shape {shape}: corrupt, or not this dataset's file")
     return out.view(dtype).reshape(shape).astype(dtype.newbyteorder('='), copy=False)
 
-def read_idx(path, item_shape: tuple | None = None, limit: int = IDX_MAX_BYTES) -> np.ndarray:
+def read_idx(
+    path,  # the file
+    item_shape: tuple | None = None,  # the shape each item must have (None: as the header says)
+    limit: int = IDX_MAX_BYTES,  # largest uncompressed size allowed, in bytes
+) -> np.ndarray:
     "The array in IDX file `path` (gzipped or not), each item of shape `item_shape` if given, at most `limit` bytes (see above)."
     try:
         with _open(path) as f: return _read_idx(f, path, item_shape, limit)
     except DataFilesError: raise
     except _UNREADABLE as e: raise DataFilesError(f"{path}: unreadable ({type(e).__name__}: {e}); delete it and fetch it again") from e
 
-def write_idx(path, a: np.ndarray):
+def write_idx(
+    path,  # the file
+    a: np.ndarray,  # the array (uint8 or int32 items)
+):
     "Write `a` as an IDX file (gzipped if `path` ends in .gz): the tests' and the stand-ins' writer."
     code = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B, np.dtype(np.int32): 0x0C,
             np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}[a.dtype]
@@ -86,7 +98,11 @@ class SafeUnpickler(pickle.Unpickler):
     ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
                ('numpy', 'ndarray'), ('numpy', 'dtype'), ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
                ('_codecs', 'encode'), ('__builtin__', 'bytes'), ('builtins', 'bytes')}   # protocol-2 pickles store bytes so
-    def find_class(self, module, name):
+    def find_class(
+        self,
+        module,  # the module a pickle asks for (only numpy's arrays and builtins are allowed)
+        name,  # the name it asks for
+    ):
         if (module, name) in self.ALLOWED: return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
 
@@ -103,7 +119,10 @@ def _cifar_member(m, kind: str, archive):
         raise DataFilesError(f"{archive}: unexpected member {m.name!r}; a {kind} archive holds {', '.join(f'{folder}/{b}' for b in members)}")
     return None
 
-def read_cifar(archive, kind: str = 'cifar10'):
+def read_cifar(
+    archive,  # the CIFAR python archive (.tar.gz)
+    kind: str = 'cifar10',  # 'cifar10' or 'cifar100'
+):
     "`(x_train, y_train, x_test, y_test)` from a CIFAR python archive (its members checked, see above); images as `[n, 32, 32, 3]` bytes."
     label_key = b'labels' if kind == 'cifar10' else b'fine_labels'
     parts, seen = {'train': [], 'test': []}, set()
@@ -129,7 +148,11 @@ def read_cifar(archive, kind: str = 'cifar10'):
     xtr, xte = cat(parts['train'], 1), cat(parts['test'], 1)
     return xtr, _labels(xtr, cat(parts['train'], 2), k, archive), xte, _labels(xte, cat(parts['test'], 2), k, archive)
 
-def write_cifar(archive, kind: str, batches: dict):
+def write_cifar(
+    archive,  # the archive to write
+    kind: str,  # 'cifar10' or 'cifar100'
+    batches: dict,  # `{member name: (images [n, 32, 32, 3] uint8, labels)}`
+):
     "Write a CIFAR-format archive from `{'data_batch_1': (x [n,32,32,3], y), ...}` (tests and stand-ins); members not given are written empty."
     folder, members = CIFAR_MEMBERS[kind]
     empty = (np.zeros((0, 32, 32, 3), np.uint8), [])
@@ -142,7 +165,10 @@ def write_cifar(archive, kind: str, batches: dict):
             tar.addfile(info, io.BytesIO(blob))
 
 # %% ../nbs/06a_readers.ipynb #9bfbcec2
-def npy_header(f, where) -> tuple:
+def npy_header(
+    f,  # an open binary stream positioned at a .npy header
+    where,  # the file (and member) being read, named in errors
+) -> tuple:
     "`(shape, dtype)` from the header of the .npy stream `f`, reading nothing more; C order and no Python objects, else a `ValueError`."
     try:
         version = np.lib.format.read_magic(f)
@@ -154,7 +180,11 @@ def npy_header(f, where) -> tuple:
     if dtype.hasobject: raise ValueError(f"{where}: holds Python objects ({dtype}), which would have to be unpickled; this file is refused")
     return shape, dtype
 
-def npz_header(z, name: str, where) -> tuple:
+def npz_header(
+    z,  # an open npz archive (`np.load` of an .npz)
+    name: str,  # the array's name in it
+    where,  # the file (and member) being read, named in errors
+) -> tuple:
     "`(shape, dtype)` of array `name` in the open npz archive `z` (an `np.load` result), from its header alone."
     with z.zip.open(f'{name}.npy') as f: return npy_header(f, f'{where}: {name}')
 
@@ -169,7 +199,9 @@ IMAGENET32_MAX_ROWS = 2**24
 def _unreadable(path, e):
     return DataFilesError(f"{path}: unreadable ImageNet-32 batch ({type(e).__name__}: {e}); download it again")
 
-def imagenet32_labels(path) -> np.ndarray:
+def imagenet32_labels(
+    path,  # the file
+) -> np.ndarray:
     "The 0-based labels of an ImageNet-32 npz batch (its images are not read)."
     try:
         with zipfile.ZipFile(path) as zf:
@@ -184,7 +216,13 @@ def imagenet32_labels(path) -> np.ndarray:
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, zlib.error) as e: raise _unreadable(path, e) from e
     return _labels(y, y, 1000, path)
 
-def read_imagenet32_file(path, classes=None, thresholds=(0.25, 0.5, 0.75), chunk: int = 1024, out: np.ndarray | None = None):
+def read_imagenet32_file(
+    path,  # the file
+    classes=None,  # keep only these class ids, 0-based (None: all)
+    thresholds=(0.25, 0.5, 0.75),  # thresholds in [0, 1] on each colour value; each gives one bit (the paper: 1/4, 2/4, 3/4)
+    chunk: int = 1024,  # images thresholded at a time (bounds the memory)
+    out: np.ndarray | None = None,  # packed rows to fill (None: new ones)
+):
     "`(PackedBits [m, 9216], labels [m])` of one ImageNet-32 npz batch, only `classes` (0-based ids) if given."
     labels = imagenet32_labels(path)
     rows = np.flatnonzero(np.isin(labels, classes)) if classes is not None else np.arange(len(labels))
@@ -208,7 +246,11 @@ def read_imagenet32_file(path, classes=None, thresholds=(0.25, 0.5, 0.75), chunk
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError, zlib.error) as e: raise _unreadable(path, e) from e
     return PackedBits(out, (9216,)), labels[rows]
 
-def read_imagenet32(root, classes=None, thresholds=(0.25, 0.5, 0.75)):
+def read_imagenet32(
+    root,  # data folder (None: `config.data_dir()`)
+    classes=None,  # keep only these class ids, 0-based (None: all)
+    thresholds=(0.25, 0.5, 0.75),  # thresholds in [0, 1] on each colour value; each gives one bit (the paper: 1/4, 2/4, 3/4)
+):
     "`(x_train, y_train, x_test, y_test)` of ImageNet-32 (the validation files are the test split), bit-packed."
     root = Path(root)
     train = sorted(root.glob('train_data_batch_*.npz'), key=lambda p: int(p.stem.rsplit('_', 1)[-1]))
@@ -225,7 +267,11 @@ def read_imagenet32(root, classes=None, thresholds=(0.25, 0.5, 0.75)):
     x_test, y_test = read_imagenet32_file(root / 'val_data.npz', classes, thresholds)
     return PackedBits(x_train, (9216,)), np.concatenate(ys), x_test, y_test
 
-def write_imagenet32_file(path, x: np.ndarray, labels: np.ndarray):
+def write_imagenet32_file(
+    path,  # the file
+    x: np.ndarray,  # images `[n, 32, 32, 3]` uint8
+    labels: np.ndarray,  # labels 0-based (the file stores them 1-based, as the official ones)
+):
     "Write an ImageNet-32-format batch (x `[n, 32, 32, 3]` bytes, labels 0-based) as the official files are."
     np.savez(path, data=np.asarray(x, np.uint8).transpose(0, 3, 1, 2).reshape(len(x), -1), labels=np.asarray(labels) + 1,
              mean=np.zeros(3072))
@@ -288,7 +334,10 @@ _real(DatasetSpec('qmnist', _mnist_like('qmnist', QMNIST_FILES, 10, label_column
 EMNIST_ZIP = ('gzip.zip', 'https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip', '58c8d27c78d21e728a6bc7b3cc06412e')
 EMNIST_CLASSES = {'balanced': 47, 'letters': 26}
 
-def read_emnist(split: str, root=None):
+def read_emnist(
+    split: str,  # the EMNIST split: 'balanced', 'letters', 'byclass', ...
+    root=None,  # data folder (None: `config.data_dir()`)
+):
     "`(x_train, y_train, x_test, y_test)` of EMNIST `split` ('balanced', 'letters', ...) from its gzip.zip."
     path = dataset_file('emnist', 'gzip.zip', root)
     arrays = []
@@ -326,7 +375,13 @@ _real(DatasetSpec('emnist_letters', _emnist('letters'), 26, description='EMNIST 
 COMBINED_CLASSES = (2, 4, 11, 27, 67)
 "Class counts of the combined MNIST set in Table 2."
 
-def load_combined(k, seed, binarize=True, root=None, val_fraction=0.2):
+def load_combined(
+    k,  # classes to draw
+    seed,  # seed of the class subset and validation split
+    binarize=True,  # True: thresholded bits; False: grey levels in [0, 1]
+    root=None,  # data folder (None: `config.data_dir()`)
+    val_fraction=0.2,  # share of each training class drawn for validation
+):
     "The 67-class combined MNIST set (EMNIST-Balanced + KMNIST + Fashion-MNIST), `k` classes of it."
     parts = [read_emnist('balanced', root), _mnist_like('kmnist', IDX_FILES, 10).read(root), _mnist_like('fashion_mnist', IDX_FILES, 10).read(root)]
     offsets = np.cumsum([0, 47, 10])
@@ -362,7 +417,12 @@ _real(DatasetSpec('cifar10', _cifar('cifar10', 'cifar10', 10), 10, description='
 _real(DatasetSpec('cifar100', _cifar('cifar100', 'cifar100', 100), 100, description='CIFAR-100 (fine labels)', splits={'train': 50000, 'test': 10000},
     licence='MIT-like (A. Krizhevsky)', standin='glyphs_rgb', homepage='https://www.cs.toronto.edu/~kriz/cifar.html', files=(CIFAR_FILES['cifar100'],), **RGB_SPEC))
 
-def load_imagenet32(k, seed, root=None, val_fraction=0.2):
+def load_imagenet32(
+    k,  # classes to draw
+    seed,  # seed of the class subset and validation split
+    root=None,  # data folder (None: `config.data_dir()`)
+    val_fraction=0.2,  # share of each training class drawn for validation
+):
     "ImageNet-32 with `k` classes (a seeded subset), thresholded and packed while read."
     classes = None if k == 1000 else np.sort(class_subset(1000, k, seed))
     xtr, ytr, xte, yte = read_imagenet32(Path(root or data_dir()) / 'imagenet32', classes)

@@ -9,9 +9,9 @@ __all__ = ['TABLE_2_CLASSES', 'TABLE_2', 'APPENDIX_ROWS', 'APPENDIX_TABLES', 'AP
            'Setting', 'paper_test_size']
 
 # %% ../nbs/11a_reference.ipynb #fe063f5e
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import dataclass
 import numpy as np
-import pandas as pd
 
 TABLE_2_CLASSES = (2, 4, 11, 27, 67)
 TABLE_2 = {  # model -> accuracy (%) at 2, 4, 11, 27, 67 classes of the combined MNIST set (binary inputs)
@@ -105,9 +105,9 @@ TABLE_4 = [  # (parameter, DLGN, MLP), verbatim
 @dataclass(frozen=True)
 class Setting:
     "A setting of the paper: its value (`None` if not stated), how we know it (`'stated'`, `'inferred'`, `'not stated'`) and where."
-    value: object
-    how: str = 'stated'
-    where: str = ''
+    value: object  # the setting's value (None: not stated)
+    how: str = 'stated'  # 'stated', 'inferred' or 'not stated'
+    where: str = ''  # where in the paper (section, table, figure)
 
     def text(self) -> str:
         "The value as a caption prints it."
@@ -173,7 +173,10 @@ PAPER_TEST_SIZES = {'mnist': 10000, 'fashion_mnist': 10000, 'qmnist': 60000, 'km
 COMBINED_TEST_PER_CLASS = 38800 / 67        # the combined MNIST set's test split, per class on average
 SYNTHETIC_TEST_PER_CLASS = 120              # 20 % of 600 samples per class
 
-def paper_test_size(dataset: str, n_classes: int | None = None) -> int:
+def paper_test_size(
+    dataset: str,  # a dataset's name as `datasets.DATASETS` has it
+    n_classes: int | None = None,  # classes of the subset the number is for (None: all)
+) -> int:
     "The test-set size behind a number the paper prints for `dataset` (with `n_classes` classes of a subset)."
     if dataset == 'combined_mnist': return round(COMBINED_TEST_PER_CLASS * n_classes)
     if dataset == 'synthetic': return SYNTHETIC_TEST_PER_CLASS * n_classes

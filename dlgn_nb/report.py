@@ -7,6 +7,7 @@ __all__ = ['verdict_line', 'verdict_table', 'verdicts_markdown', 'verdict_from_d
            'scale_banner', 'all_verdicts', 'write_index']
 
 # %% ../nbs/11g_report.ipynb #735555a8
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, subprocess
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -19,13 +20,18 @@ from .reference import PAPER
 from .experiments import RESULTS_VERSION
 
 # %% ../nbs/11g_report.ipynb #afa86cf6
-def verdict_line(v: Verdict) -> str:
+def verdict_line(
+    v: Verdict,  # the verdict
+) -> str:
     "The one line a page prints for verdict `v`."
     data = f" — on {v.data}" if v.data else ''
     scale = f" [scale: {v.scale}]" if v.outcome == 'not testable at this scale' and v.scale else ''
     return f'{v}{data}{scale}'
 
-def verdict_table(verdicts, claims: dict | None = None) -> pd.DataFrame:
+def verdict_table(
+    verdicts,  # the verdicts
+    claims: dict | None = None,  # `{claim id: Claim}` to show each claim's words (None: ids only)
+) -> pd.DataFrame:
     "Verdict rows as a table: the claim (its words if `claims` maps ids to claims), the side, the outcome and its line."
     rows = []
     for v in verdicts:
@@ -34,7 +40,10 @@ def verdict_table(verdicts, claims: dict | None = None) -> pd.DataFrame:
                      'verdict': verdict_line(v)})
     return pd.DataFrame(rows)
 
-def verdicts_markdown(rows, statements: dict) -> list[str]:
+def verdicts_markdown(
+    rows,  # `[(file stem, Verdict)]`
+    statements: dict,  # `{claim id: its statement}`
+) -> list[str]:
     "A Markdown table of verdict rows `[(file, Verdict)]`, one line per claim and file: what it says, the paper's side and ours."
     out = ["| file | claim | says | on the paper's numbers | on ours |", '|---|---|---|---|---|']
     for stem, cid in dict.fromkeys((s, v.claim) for s, v in rows):
@@ -46,7 +55,9 @@ def verdicts_markdown(rows, statements: dict) -> list[str]:
 
 def _cell(text) -> str: return str(text).replace('|', '\\|').replace('\n', ' ')
 
-def verdict_from_dict(d: dict) -> Verdict:
+def verdict_from_dict(
+    d: dict,  # a verdict as `asdict` wrote it to JSON
+) -> Verdict:
     "A verdict back from its JSON form (unknown fields refused)."
     names = {f.name for f in fields(Verdict)}
     if not isinstance(d, dict) or set(d) - names: raise ValueError(f"not a verdict row: unknown fields {sorted(set(d) - names) if isinstance(d, dict) else d!r}")
@@ -67,7 +78,10 @@ def code_identity() -> dict:
         dirty = bool(st.stdout.strip()) if st is not None and st.returncode == 0 else None
     return {'commit': commit, 'dirty': dirty, 'dlgn_nb': dlgn_nb.__version__, 'results_version': RESULTS_VERSION}
 
-def provenance_file(stem, prov: dict) -> Path:
+def provenance_file(
+    stem,  # the figure's path without suffix
+    prov: dict,  # what the figure rests on (runs, data, settings, verdicts)
+) -> Path:
     "Write the provenance sidecar `stem`.json (sorted keys: byte-stable)."
     return atomic_write(Path(stem).with_suffix('.json'), json.dumps(prov, indent=1, sort_keys=True, default=str) + '\n')
 
@@ -81,7 +95,9 @@ def _sidecars(folder: Path) -> list:
         if isinstance(prov, dict) and 'profile' in prov: out.append((side.stem, prov))
     return out
 
-def scale_banner(profile: str) -> str:
+def scale_banner(
+    profile: str,  # the profile's name
+) -> str:
     "The profile's scale against the paper's: widths as fractions, epochs, the MLP's learning rate."
     p = Profile(profile)
     frac = lambda key: f"{p.int(key):,} ({p.int(key) / PAPER[key].value:.3g} of the paper's {PAPER[key].value:,})"
@@ -92,11 +108,16 @@ def scale_banner(profile: str) -> str:
              f"synthetic samples per class {p.get('synthetic_samples_per_class')} (paper: {PAPER['synthetic_samples_per_class'].value})"]
     return '; '.join(parts)
 
-def all_verdicts(folder) -> list[tuple]:
+def all_verdicts(
+    folder,  # a figures folder (with the provenance sidecars *.json)
+) -> list[tuple]:
     "`(stem, Verdict)` of every sidecar in `folder`."
     return [(s, verdict_from_dict(v)) for s, p in _sidecars(Path(folder)) for v in p.get('verdicts', [])]
 
-def write_index(folder, title: str = 'Paper figures and tables') -> Path:
+def write_index(
+    folder,  # a figures folder (with the provenance sidecars *.json)
+    title: str = 'Paper figures and tables',  # the README's title
+) -> Path:
     "Write `folder`/README.md, verdicts.csv and verdicts.json from the provenance sidecars of the figures and tables in `folder`."
     folder = Path(folder)
     items = sorted(_sidecars(folder), key=lambda i: (bool(i[1].get('extension')), i[0]))       # the paper's first, then ours

@@ -6,6 +6,7 @@
 __all__ = ['STANDINS', 'RUN_COLUMNS', 'PaperFigure', 'recheck']
 
 # %% ../nbs/11f_reproduce.ipynb #f6c0e004
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import re
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -34,7 +35,13 @@ def _slug(name: str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).str
 
 class PaperFigure:
     "A figure or table of the paper (its record, `figures.Figure`) in a profile: runs, tables, verdicts, caption, files."
-    def __init__(self, name: str | Figure, profile: str = 'smoke', results_dir=None, figures_dir=None):
+    def __init__(
+        self,
+        name: str | Figure,  # a figure's id ('fig_03', see `figures.FIGURES`) or its record
+        profile: str = 'smoke',  # 'smoke', 'quick', 'workstation' or 'paper'
+        results_dir=None,  # the results store (None: the profile's `results_dir`)
+        figures_dir=None,  # where its files go (None: the profile's `figures_dir`)
+    ):
         self.fig = name if isinstance(name, Figure) else figure(name)
         self.name, self.p = self.fig.id, Profile(profile)
         self.out = Path(figures_dir or self.p.path('figures_dir')); self.out.mkdir(parents=True, exist_ok=True)
@@ -43,11 +50,20 @@ class PaperFigure:
 
     def runs(self) -> list: return self.fig.runs(self.p)
 
-    def train(self, executor: str = 'local', workers: int = 1, scheduler=None, **kw):
+    def train(
+        self,
+        executor: str = 'local',  # 'local' (processes here) or 'dask' (a cluster)
+        workers: int = 1,  # runs training at once
+        scheduler=None,  # a Dask scheduler address (None: a local cluster)
+        **kw,  # more options of `sweeps.run_sweep` (run_timeout, model_dir, ...)
+    ):
         "Train what is missing of the record's runs (grid, noise, ladder); returns the sweep's report."
         return run_sweep(self.runs(), self.store, executor=executor, workers=workers, scheduler=scheduler, **kw)
 
-    def load(self, cfgs) -> pd.DataFrame:
+    def load(
+        self,
+        cfgs,  # the runs (`RunConfig`s) to read from the store
+    ) -> pd.DataFrame:
         "The results of runs `cfgs` (a `KeyError` naming `train()` if one is missing)."
         try: return self.store.frame(cfgs)
         except KeyError as e: raise KeyError(f"{e.args[0]}; train the figure's runs first: PaperFigure(...).train()") from None
@@ -72,7 +88,11 @@ def _replicates(frame: pd.DataFrame) -> pd.DataFrame:
     return g.agg(dataset=('dataset', 'first'), model=('model', 'first'), n_classes=('n_classes', 'first'), width=('width', 'first'),
                  k=('acc', 'size'), sd=('acc', 'std')).reset_index(drop=True)
 
-def _noise(self, dataset: str, model: str) -> Noise:
+def _noise(
+    self,
+    dataset: str,  # the dataset of the single run
+    model: str,  # its model: 'dlgn', 'mlp' or 'clgn'
+) -> Noise:
     "The seed noise of a single run of `model` on `dataset` (see above)."
     if not hasattr(self, '_reps'):
         cfgs = (self.fig.noise(self.p) if self.fig.noise else []) + (self.fig.grid(self.p) if self.fig.grid else [])
@@ -88,7 +108,10 @@ def _noise(self, dataset: str, model: str) -> Noise:
             return seed_noise(sel, f"{where}{cells}; {int(sel['k'].max())} seeds")
     return Noise(0.0, 0, 'no replicated run in this profile')
 
-def _data_label(self, runs: pd.DataFrame) -> str:
+def _data_label(
+    self,
+    runs: pd.DataFrame,  # the runs' frame (with its `dataset` column)
+) -> str:
     "What the runs `runs` rest on, per dataset used."
     paper_of = {resolve_dataset(n): n for n in self.fig.paper_datasets(self.p)}
     out = []
@@ -99,7 +122,13 @@ def _data_label(self, runs: pd.DataFrame) -> str:
         else: out.append(f"{d} ({'generated' if src == 'generated' else 'real'})")
     return '; '.join(out)
 
-def _table(self, name: str, cells: pd.DataFrame, runs: pd.DataFrame | None = None, noise: Noise | None = None) -> Table:
+def _table(
+    self,
+    name: str,  # the table's file name (without suffix)
+    cells: pd.DataFrame,  # keys + `acc` (%), `n`, and optional columns
+    runs: pd.DataFrame | None = None,  # the runs behind the cells, for the data they rest on
+    noise: Noise | None = None,  # seed noise of its single runs (None: none)
+) -> Table:
     "The table `name` of this figure: `cells` (keys + `acc`, `n`, ...), the seed `noise` of its single runs, the data of `runs`; written beside the figure."
     f = cells.copy()
     noise = noise or Noise(0.0, 0, 'none given')
@@ -108,7 +137,14 @@ def _table(self, name: str, cells: pd.DataFrame, runs: pd.DataFrame | None = Non
     atomic_write(self.out / file, f.to_csv(index=False)); self.written.append(file)
     return Table(f, noise, self.data_label(runs) if runs is not None else '', file)
 
-def _table_from_runs(self, name: str, runs: pd.DataFrame, keys: dict, metric: str = 'test_acc', n: str = 'n_test') -> Table:
+def _table_from_runs(
+    self,
+    name: str,  # the table's file name (without suffix)
+    runs: pd.DataFrame,  # one row per run (`load`)
+    keys: dict,  # `{cell column: run column, or a function of the frame}`
+    metric: str = 'test_acc',  # the run column holding the accuracy (a fraction)
+    n: str = 'n_test',  # the run column holding the test-set size
+) -> Table:
     "The table `name` of the cells `keys` of `runs` (`claims.from_runs`), each single run with the seed noise of its dataset and model (`noise`)."
     cells = from_runs(runs.assign(_fam=list(zip(runs['dataset'], runs['model']))), keys, metric, n, extra=('_fam',))
     noises = {fam: self.noise(*fam) for fam in dict.fromkeys(cells['_fam'])}
@@ -121,7 +157,10 @@ def _table_from_runs(self, name: str, runs: pd.DataFrame, keys: dict, metric: st
 PaperFigure.noise, PaperFigure.data_label, PaperFigure.table, PaperFigure.table_from_runs = _noise, _data_label, _table, _table_from_runs
 
 # %% ../nbs/11f_reproduce.ipynb #f6c0e010
-def _below(self, claim) -> dict:
+def _below(
+    self,
+    claim,  # the claim whose settings are compared
+) -> dict:
     "`{generic setting: (ours, the paper's)}` where the profile is below the paper in what `claim` depends on."
     out = {}
     for generic, key in self.fig.scale_keys(claim.id).items():
@@ -130,7 +169,10 @@ def _below(self, claim) -> dict:
         if ours < paper: out[generic] = (ours, paper)
     return out
 
-def _ladder(self, claim) -> Ladder | None:
+def _ladder(
+    self,
+    claim,  # the claim whose ladder is read
+) -> Ladder | None:
     "The record's ladder measured for `claim` (None if the record has none, or the claim reads none)."
     if not (self.fig.ladder and claim.ladder): return None
     if not hasattr(self, '_ladder_table'):
@@ -144,7 +186,10 @@ def _ladder(self, claim) -> Ladder | None:
     where = f"Fig. S1, synthetic, {self.p.int('s1_classes' if self.fig.ladder == 'width' else 's1_out_classes')} classes"
     return Ladder(tuple(int(w) for w in widths), np.stack([claim.ladder(r, w) for w in widths]), where)
 
-def _verdicts(self, tables: dict) -> list[Verdict]:
+def _verdicts(
+    self,
+    tables: dict,  # `{table name: Table}` the claims read
+) -> list[Verdict]:
     "Every claim of the record judged on ours (its table in `tables`, by name) and on the paper's numbers."
     out = []
     for c in self.fig.claims:
@@ -167,7 +212,11 @@ def _sizes(frame) -> str:
     parts = [f'{d} {k} classes: {int(v):,}' for (d, k), v in n.items()]
     return 'Test-set sizes: ' + ('; '.join(parts[:8]) + (f'; … ({len(parts)} in all)' if len(parts) > 8 else ''))
 
-def _caption(self, text: str, frame: pd.DataFrame | None = None) -> str:
+def _caption(
+    self,
+    text: str,  # the caption's own words
+    frame: pd.DataFrame | None = None,  # the runs the caption describes (None: all of the record's)
+) -> str:
     "`text`, then the test-set sizes, seeds, data and every departure from the paper's settings (of `frame`'s runs, default all)."
     frame = self.frame if frame is None else frame
     seeds = sorted(frame['seed'].unique().tolist()) if len(frame) else []
@@ -182,7 +231,11 @@ def _caption(self, text: str, frame: pd.DataFrame | None = None) -> str:
     if dep: parts.append('Departures from the paper: ' + '; '.join(dep) + '.')
     return ' '.join(parts)
 
-def _provenance(self, frame: pd.DataFrame | None = None, **extra) -> dict:
+def _provenance(
+    self,
+    frame: pd.DataFrame | None = None,  # the runs the files rest on (None: all of the record's)
+    **extra,  # more entries for the provenance file
+) -> dict:
     f = self.frame if frame is None else frame
     base = {'profile': self.p.name, 'figure_id': self.name, 'extension': self.fig.extension, **code_identity()}
     if not len(f): return {**base, 'runs': [], 'n_runs': 0, **extra}
@@ -191,8 +244,17 @@ def _provenance(self, frame: pd.DataFrame | None = None, **extra) -> dict:
             'standin': any(s == 'stand-in' or d == 'mnist5k' for d, s in zip(f['dataset'], f['data_source'])),
             'compute_seconds': round(float(f.drop_duplicates('hash')['wall_seconds'].sum()), 1), **extra}
 
-def _save(self, fig=None, numbers: pd.DataFrame | None = None, caption: str = '', verdicts: list | None = None,
-          stem: str | None = None, title: str | None = None, frame: pd.DataFrame | None = None, **extra) -> list[Path]:
+def _save(
+    self,
+    fig=None,  # a matplotlib figure to save as .pdf and .png (None: a table only)
+    numbers: pd.DataFrame | None = None,  # the numbers behind it, written as .md and .csv
+    caption: str = '',  # the caption, kept in the provenance and the index
+    verdicts: list | None = None,  # its claims' verdicts, written as rows of verdicts.csv
+    stem: str | None = None,  # file stem (None: the record's)
+    title: str | None = None,  # title in the index (None: the record's)
+    frame: pd.DataFrame | None = None,  # the runs behind it (None: all of the record's)
+    **extra,  # more entries for the provenance file
+) -> list[Path]:
     "Write the figure (if any), its numbers (`.md`, `.csv`), the runs behind it (`_runs.csv`) and its provenance (`.json`) as `stem`."
     from dlgn_nb.plots import save_figure, write_numbers
     stem = stem or self.fig.stem
@@ -211,7 +273,10 @@ def _save(self, fig=None, numbers: pd.DataFrame | None = None, caption: str = ''
     paths.append(provenance_file(self.out / stem, prov))
     return paths
 
-def _show(self, verdicts) -> pd.DataFrame:
+def _show(
+    self,
+    verdicts,  # the verdicts to show
+) -> pd.DataFrame:
     "The verdicts as the notebook shows them (`report.verdict_table`)."
     return verdict_table(verdicts, {c.id: c for c in self.fig.claims})
 
@@ -225,7 +290,9 @@ def _ladder_of(claim, path: Path) -> Ladder:
     widths = sorted(w for w in frame['width'].unique() if w > 0)
     return Ladder(tuple(int(w) for w in widths), np.stack([claim.ladder(r, w) for w in widths]))
 
-def recheck(folder) -> list[str]:
+def recheck(
+    folder,  # a figures folder with verdicts.json and the tables they were judged on
+) -> list[str]:
     "The verdict rows of `folder`/verdicts.json that recomputing from the folder's files does not reproduce (see above)."
     folder, bad = Path(folder), []
     for stem, v in all_verdicts(folder):

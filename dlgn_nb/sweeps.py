@@ -7,6 +7,7 @@ __all__ = ['REPLACE_AFTER_S', 'EXECUTORS', 'SweepError', 'SweepInterrupted', 'Sw
            'ProcessExecutor', 'NoWorkers', 'DaskExecutor', 'run_sweep', 'ProgressLines']
 
 # %% ../nbs/10b_sweeps.ipynb #9cbcf964
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import concurrent.futures as cf, os, signal, sys, threading, time, traceback, uuid
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 import multiprocessing as mp
 import multiprocessing.connection
-from .threads import idle_threads    # imported before PyTorch: OMP_WAIT_POLICY
 import torch
 from tqdm import tqdm
 from .checks import check_choice, check_int, require
@@ -27,7 +27,10 @@ from .store import ResultsStore
 # %% ../nbs/10b_sweeps.ipynb #191c5515
 class SweepError(RuntimeError):
     "Some runs of a sweep failed (the others are stored); `report` says which."
-    def __init__(self, report):
+    def __init__(
+        self,
+        report,  # the sweep's report (`SweepReport`) at the time
+    ):
         self.report = report
         failed = ', '.join(f'{h} ({e.splitlines()[0][:120]})' for h, e in list(report.failed.items())[:5])
         more = f' and {len(report.failed) - 5} more' if len(report.failed) > 5 else ''
@@ -36,7 +39,11 @@ class SweepError(RuntimeError):
 
 class SweepInterrupted(Exception):
     "A sweep stopped by a signal; `report` says how far it got."
-    def __init__(self, signame: str, report):
+    def __init__(
+        self,
+        signame: str,  # the signal's name: 'SIGINT' or 'SIGTERM'
+        report,  # the sweep's report (`SweepReport`) at the time
+    ):
         self.signame, self.report = signame, report
         super().__init__(f"interrupted ({signame}): {report.stored} of {report.total} runs stored; "
                          f"run the same command again to resume")
@@ -44,14 +51,14 @@ class SweepInterrupted(Exception):
 @dataclass
 class SweepReport:
     "What a sweep did: `trained` here, stored by `others`, `failed` (hash -> error), and the `records` of every run."
-    root: str
-    total: int
-    stored_before: int
-    trained: int = 0
-    others: int = 0
-    failed: dict = field(default_factory=dict)
+    root: str  # the store's folder
+    total: int  # runs in the sweep
+    stored_before: int  # of them, those already stored when it started
+    trained: int = 0  # trained by this sweep
+    others: int = 0  # stored meanwhile by another sweep sharing the store
+    failed: dict = field(default_factory=dict)  # `{hash: error text}` of the runs that failed
     exceptions: dict = field(default_factory=dict)   # hash -> the exception itself, where the executor could keep it
-    records: list = field(default_factory=list)
+    records: list = field(default_factory=list)  # the records of every run that has one
 
     @property
     def stored(self) -> int: return self.stored_before + self.trained + self.others
@@ -68,7 +75,7 @@ def _init_worker(threads: int):
 
 def _run_in_worker(cfg: RunConfig, threads: int, model_dir=None) -> dict:
     torch.set_num_threads(threads)
-    rec = run_config(cfg, progress=False, model_dir=model_dir)
+    rec = run_config(cfg, progress=False, model_dir=model_dir, threads=None)
     rec['environment']['thread_policy'] = f'{threads} per worker process'
     return rec
 
@@ -82,23 +89,40 @@ def _died(tries: int) -> str:
 class InlineExecutor:
     "Runs one configuration at a time, in this process, on the idle cores (`threads.idle_threads`)."
     capacity = 1
-    def __init__(self, model_dir=None, **_): self.model_dir, self.queue = model_dir, deque()
-    def submit(self, cfg: RunConfig): self.queue.append(cfg)
-    def wait(self, timeout: float) -> list:
+    def __init__(
+        self,
+        model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
+        **_,  # options meant for other executors, ignored
+    ):
+        self.model_dir, self.queue = model_dir, deque()
+    def submit(
+        self,
+        cfg: RunConfig,  # the run to start (`RunConfig`)
+    ):
+        self.queue.append(cfg)
+    def wait(
+        self,
+        timeout: float,  # seconds to wait for a run to finish
+    ) -> list:
         cfg = self.queue.popleft()
-        n, why = idle_threads()
-        torch.set_num_threads(n)
-        try:
-            rec = run_config(cfg, progress=False, model_dir=self.model_dir)
-            rec['environment']['thread_policy'] = why
-            return [(cfg, rec, None, None)]
+        try: return [(cfg, run_config(cfg, progress=False, model_dir=self.model_dir, threads='idle'), None, None)]
         except Exception as e: return [(cfg, None, _error_text(e), e)]
     def running(self) -> dict: return {}
-    def shutdown(self, cancel: bool = False): pass
+    def shutdown(
+        self,
+        cancel: bool = False,  # True: end the runs in flight; False: let them finish
+    ):
+        pass
 
 class PoolExecutor:
     "Runs configurations in `workers` spawned processes; a run whose worker dies is retried `retries` times."
-    def __init__(self, workers: int, model_dir=None, retries: int = 1, **_):
+    def __init__(
+        self,
+        workers: int,  # runs training at once
+        model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
+        retries: int = 1,  # times a run whose worker died is tried again
+        **_,  # options meant for other executors, ignored
+    ):
         self.capacity, self.model_dir, self.retries = workers, model_dir, retries
         self.threads = max(1, (os.cpu_count() or 1) // workers)
         self.futures, self.tries, self.pool = {}, {}, None
@@ -108,12 +132,18 @@ class PoolExecutor:
         self.pool = cf.ProcessPoolExecutor(self.capacity, mp_context=mp.get_context('spawn'), initializer=_init_worker,
                                            initargs=(self.threads,))
 
-    def submit(self, cfg: RunConfig):
+    def submit(
+        self,
+        cfg: RunConfig,  # the run to start (`RunConfig`)
+    ):
         self.futures[self.pool.submit(_run_in_worker, cfg, self.threads, self.model_dir)] = (cfg, time.time())
 
     def running(self) -> dict: return {cfg.hash: t for cfg, t in self.futures.values()}
 
-    def wait(self, timeout: float) -> list:
+    def wait(
+        self,
+        timeout: float,  # seconds to wait for a run to finish
+    ) -> list:
         done, _ = cf.wait(list(self.futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         out, broken = [], False
         for f in done:
@@ -131,7 +161,10 @@ class PoolExecutor:
             for cfg in again: self.submit(cfg)
         return out
 
-    def shutdown(self, cancel: bool = False):
+    def shutdown(
+        self,
+        cancel: bool = False,  # True: end the runs in flight; False: let them finish
+    ):
         if cancel:
             for p in list(getattr(self.pool, '_processes', {}).values()): p.terminate()
         self.pool.shutdown(wait=True, cancel_futures=cancel)
@@ -150,12 +183,21 @@ def _run_in_process(cfg: RunConfig, threads: int, model_dir, conn):
 class ProcessExecutor:
     "Runs each configuration in a spawned process of its own, at most `workers` at once, so one run can be ended alone (`cancel`)."
     timeout_note = 'its process was ended'
-    def __init__(self, workers: int, model_dir=None, retries: int = 1, **_):
+    def __init__(
+        self,
+        workers: int,  # runs training at once
+        model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
+        retries: int = 1,  # times a run whose worker died is tried again
+        **_,  # options meant for other executors, ignored
+    ):
         self.capacity, self.model_dir, self.retries = workers, model_dir, retries
         self.threads = max(1, (os.cpu_count() or 1) // workers)
         self.ctx, self.procs, self.tries = mp.get_context('spawn'), {}, {}
 
-    def submit(self, cfg: RunConfig):
+    def submit(
+        self,
+        cfg: RunConfig,  # the run to start (`RunConfig`)
+    ):
         recv, send = self.ctx.Pipe(duplex=False)
         p = self.ctx.Process(target=_run_in_process, args=(cfg, self.threads, self.model_dir, send), daemon=True)
         p.start(); send.close()
@@ -163,7 +205,10 @@ class ProcessExecutor:
 
     def running(self) -> dict: return {h: t for h, (_, _, _, t) in self.procs.items()}    # started: when its run began (`None`: not yet)
 
-    def wait(self, timeout: float) -> list:
+    def wait(
+        self,
+        timeout: float,  # seconds to wait for a run to finish
+    ) -> list:
         ready = set(mp.connection.wait([x for _, p, c, _ in self.procs.values() for x in (c, p.sentinel)], timeout))
         out = []
         for h, (cfg, p, conn, _) in list(self.procs.items()):
@@ -181,14 +226,20 @@ class ProcessExecutor:
             out.append((cfg, record, error, exc))
         return out
 
-    def cancel(self, h: str) -> bool:
+    def cancel(
+        self,
+        h: str,  # the run's hash
+    ) -> bool:
         "End run `h` now, killing its process; `True` if it was running."
         if h not in self.procs: return False
         _, p, conn, _ = self.procs.pop(h)
         p.kill(); p.join(); conn.close()
         return True
 
-    def shutdown(self, cancel: bool = False):
+    def shutdown(
+        self,
+        cancel: bool = False,  # True: end the runs in flight; False: let them finish
+    ):
         for h in list(self.procs):
             if cancel: self.cancel(h)
             else: _, p, conn, _ = self.procs.pop(h); p.join(); conn.close()
@@ -202,8 +253,16 @@ class NoWorkers(RuntimeError):
 class DaskExecutor:
     "Runs configurations on a Dask cluster (the scheduler at `scheduler`, or a `LocalCluster` of `workers` processes)."
     timeout_note = 'its Dask task was cancelled (a worker already computing it may finish; its result is discarded)'
-    def __init__(self, workers: int | None = None, scheduler: str | None = None, model_dir=None, retries: int = 1,
-                 no_worker_timeout: float = 120.0, allowed_failures: int = 2, **_):
+    def __init__(
+        self,
+        workers: int | None = None,  # local Dask workers to start when no scheduler is given (None: one per core)
+        scheduler: str | None = None,  # a Dask scheduler's address, e.g. 'tcp://host:8786' (None: a local cluster)
+        model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
+        retries: int = 1,  # times a run whose worker died is tried again
+        no_worker_timeout: float = 120.0,  # end the sweep after this many seconds without any worker
+        allowed_failures: int = 2,  # times Dask may lose a run's worker before the run fails
+        **_,  # options meant for other executors, ignored
+    ):
         dask = require('dask', 'the dask executor')
         from dask.distributed import Client, LocalCluster
         self.model_dir, self.retries, self.no_worker_timeout = model_dir, retries, no_worker_timeout
@@ -222,14 +281,20 @@ class DaskExecutor:
         info = self.client.scheduler_info().get('workers', {})
         return max(1, sum(w.get('nthreads', 1) for w in info.values()))
 
-    def submit(self, cfg: RunConfig):
+    def submit(
+        self,
+        cfg: RunConfig,  # the run to start (`RunConfig`)
+    ):
         f = self.client.submit(_run_in_worker, cfg, 1, self.model_dir, pure=False, retries=self.retries,
                                key=f'run-{cfg.hash}-{uuid.uuid4().hex[:8]}')
         self.futures[f] = (cfg, time.time())
 
     def running(self) -> dict: return {cfg.hash: t for cfg, t in self.futures.values()}
 
-    def cancel(self, h: str) -> bool:
+    def cancel(
+        self,
+        h: str,  # the run's hash
+    ) -> bool:
         "Cancel run `h`'s task; `True` if it was in flight."
         found = [f for f, (cfg, _) in self.futures.items() if cfg.hash == h]
         for f in found: f.cancel(); del self.futures[f]
@@ -259,7 +324,10 @@ class DaskExecutor:
                             + (f" (fresh ones were started {self.replaced} times)" if self.replaced else '')
                             + ": its workers died or were never started")
 
-    def wait(self, timeout: float) -> list:
+    def wait(
+        self,
+        timeout: float,  # seconds to wait for a run to finish
+    ) -> list:
         from dask.distributed import wait as dask_wait
         try: done = dask_wait(list(self.futures), timeout=timeout, return_when='FIRST_COMPLETED').done
         except TimeoutError: done = set()
@@ -267,7 +335,10 @@ class DaskExecutor:
         self._check_workers()
         return out
 
-    def shutdown(self, cancel: bool = False):
+    def shutdown(
+        self,
+        cancel: bool = False,  # True: end the runs in flight; False: let them finish
+    ):
         try:
             if cancel and self.futures: self.client.cancel(list(self.futures))
             self.client.close()
@@ -291,9 +362,20 @@ def _sigterm_raises():
     try: yield caught
     finally: signal.signal(signal.SIGTERM, old)
 
-def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool | None = None, force: bool = False,
-              workers: int = 1, scheduler: str | None = None, model_dir=None, run_timeout: float | None = None,
-              no_worker_timeout: float = 120.0, retries: int = 1, poll: float = 2.0) -> SweepReport:
+def run_sweep(
+    cfgs,  # the runs (duplicates trained once)
+    store: ResultsStore,  # where the records go (`store.ResultsStore`)
+    executor: str = 'local',  # 'local' (processes here) or 'dask' (`EXECUTORS`)
+    progress: bool | None = None,  # show progress (None: a bar on a terminal, occasional lines otherwise)
+    force: bool = False,  # train again runs already stored (each record replaced when its run is done)
+    workers: int = 1,  # runs training at once
+    scheduler: str | None = None,  # a Dask scheduler's address (executor 'dask'; None: a local cluster)
+    model_dir=None,  # folder for the trained DLGNs' model files (None: none saved)
+    run_timeout: float | None = None,  # end a run after this many seconds (None: no limit)
+    no_worker_timeout: float = 120.0,  # end a Dask sweep after this many seconds without workers
+    retries: int = 1,  # times a run whose worker died is tried again
+    poll: float = 2.0,  # seconds between looks at the runs in flight and at other sweeps' claims
+) -> SweepReport:
     "Train every configuration of `cfgs` without a valid record in `store` (all of them with `force`); see above."
     check_choice('executor', executor, EXECUTORS); check_int('workers', workers, 1)
     cfgs = list({c.hash: c for c in cfgs}.values())
@@ -377,7 +459,12 @@ def run_sweep(cfgs, store: ResultsStore, executor: str = 'local', progress: bool
 # %% ../nbs/10b_sweeps.ipynb #34ba7dfb
 class ProgressLines:
     "Progress of a sweep as occasional lines on stderr: runs done, time so far, time left."
-    def __init__(self, total: int, stored: int, every: float = 30.0):
+    def __init__(
+        self,
+        total: int,  # runs in the sweep
+        stored: int,  # of them, already stored at the start
+        every: float = 30.0,  # seconds between lines
+    ):
         self.total, self.stored, self.every, self.done = total, stored, every, 0
         self.start = self.last = time.time()
     def update(self):

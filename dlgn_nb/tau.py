@@ -6,6 +6,7 @@
 __all__ = ['PAPER_TAU_RULE', 'nearest_on_grid', 'TauRule', 'fit_tau_rule', 'auto_tau']
 
 # %% ../nbs/03a_tau.ipynb #9efb5d0f
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math
 from dataclasses import dataclass
 import numpy as np
@@ -13,7 +14,10 @@ from .checks import check_int
 from .reference import FIG5_BEST_TAU, FIG5_CLASSES, FIG5_NEURONS_PER_CLASS
 
 # %% ../nbs/03a_tau.ipynb #ccf6be17
-def nearest_on_grid(values, grid) -> np.ndarray:
+def nearest_on_grid(
+    values,  # positive numbers (τ) to round
+    grid,  # the allowed values, positive; the nearest in log space is taken
+) -> np.ndarray:
     "The element of `grid` nearest each of `values` in log space."
     values, grid = np.asarray(values, float), np.asarray(grid, float)
     return grid[np.abs(np.log10(values)[..., None] - np.log10(grid)).argmin(-1)]
@@ -21,20 +25,24 @@ def nearest_on_grid(values, grid) -> np.ndarray:
 @dataclass(frozen=True)
 class TauRule:
     "log₁₀ τ = a + b·log₁₀(neurons per class) + c·log₁₀(classes), fitted on `source` (see above)."
-    a: float
-    b: float
-    c: float
+    a: float  # intercept of the fitted line, in log₁₀ τ
+    b: float  # slope per log₁₀(output neurons per class)
+    c: float  # slope per log₁₀(classes); 0 when the fit leaves the class count out
     r2: float                   # R² of log10 τ over the grid's cells
     mae: float                  # mean absolute error of log10 τ (decades)
     agree: float                # share of cells whose best τ is the grid value nearest the rule
     agree_loo: float            # the same, each cell predicted by the rule fitted on the other cells
-    cells: int
-    source: str
+    cells: int  # how many grid cells (class count, neurons per class) the rule was fitted on
+    source: str  # where the fitted cells come from, e.g. "the paper's Fig. 5"
     neurons_per_class: tuple    # (min, max) of the fitted grid
-    classes: tuple
+    classes: tuple  # the class counts of the fitted cells (the range the rule was fitted over)
     tau_range: tuple            # (min, max) of the grid's τ: the rule's value is clipped to it
 
-    def raw(self, neurons_per_class, n_classes) -> np.ndarray:
+    def raw(
+        self,
+        neurons_per_class,  # output neurons per class (scalar or array)
+        n_classes,  # number of classes (scalar or array, broadcast with `neurons_per_class`)
+    ) -> np.ndarray:
         "The fitted line's τ (not clipped, not rounded)."
         return 10 ** (self.a + self.b * np.log10(neurons_per_class) + self.c * np.log10(n_classes))
 
@@ -58,7 +66,13 @@ class TauRule:
 # %% ../nbs/03a_tau.ipynb #a7da3f30
 def _lstsq(X, y): return np.linalg.lstsq(X, y, rcond=None)[0]
 
-def fit_tau_rule(classes, neurons_per_class, best_tau, source: str, classes_term: bool = True) -> TauRule:
+def fit_tau_rule(
+    classes,  # class count of each cell
+    neurons_per_class,  # output neurons per class of each cell
+    best_tau,  # the best τ of each cell (> 0)
+    source: str,  # where the cells come from, kept in the rule
+    classes_term: bool = True,  # False: fit without the classes term (c = 0)
+) -> TauRule:
     "The least-squares `TauRule` of the cells `classes`, `neurons_per_class`, `best_tau` (equal-length sequences)."
     k, n, t = (np.asarray(v, float).ravel() for v in (classes, neurons_per_class, best_tau))
     if not (len(k) == len(n) == len(t)): raise ValueError(f"need as many classes, neurons per class and best τ, got {len(k)}, {len(n)}, {len(t)}")
@@ -86,7 +100,11 @@ PAPER_TAU_RULE = fit_tau_rule(*_paper_cells(), source="the paper's Fig. 5 (right
 "The rule behind `tau='auto'`: best τ against neurons per class on the paper's 10 × 10 grid (the class count left out; see below)."
 
 # %% ../nbs/03a_tau.ipynb #a39aa9f0
-def auto_tau(n_outputs: int, n_classes: int, rule: TauRule = PAPER_TAU_RULE) -> float:
+def auto_tau(
+    n_outputs: int,  # output neurons of the last logic layer (the Group-Sum's inputs)
+    n_classes: int,  # number of classes (groups) they are summed into
+    rule: TauRule = PAPER_TAU_RULE,  # the fitted rule to apply (default: fitted on the paper's Fig. 5)
+) -> float:
     "τ of `rule` for a Group-Sum of `n_outputs` outputs into `n_classes` classes."
     check_int('n_outputs', n_outputs, 1); check_int('n_classes', n_classes, 2)
     if n_outputs < n_classes: raise ValueError(f"{n_outputs} outputs cannot feed {n_classes} classes (Group-Sum needs one output per class)")

@@ -19,7 +19,9 @@ def _cpu_times() -> tuple:
     with open('/proc/stat') as f: v = [int(x) for x in f.readline().split()[1:]]
     return v[3] + v[4], sum(v)                   # idle + iowait, total (in clock ticks)
 
-def idle_cores(sample_s: float = 0.1) -> float:
+def idle_cores(
+    sample_s: float = 0.1,  # seconds over which the machine's idle time is measured
+) -> float:
     "How many cores the whole machine left idle over the last `sample_s` seconds (all cores if it cannot tell)."
     try:
         idle0, total0 = _cpu_times(); time.sleep(sample_s); idle1, total1 = _cpu_times()

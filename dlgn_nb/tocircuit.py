@@ -6,6 +6,7 @@
 __all__ = ['trained_circuit', 'pass_table', 'layer_table', 'width_ladder']
 
 # %% ../nbs/09f_network_to_circuit.ipynb #084b766b
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import time
 from functools import lru_cache
 import numpy as np
@@ -24,8 +25,15 @@ from .hardware import yosys_command, synth_report
 @lru_cache(4)
 def _dataset(name: str, n_classes: int, seed: int): return load_dataset(name, n_classes, seed=seed)
 
-def trained_circuit(width: int, depth: int = 2, epochs: int = 3, n_classes: int = 10, dataset: str = 'mnist5k', tau: float = 10.0,
-                    seed: int = 0) -> tuple:
+def trained_circuit(
+    width: int,  # gates per layer
+    depth: int = 2,  # logic layers
+    epochs: int = 3,  # training epochs
+    n_classes: int = 10,  # classes
+    dataset: str = 'mnist5k',  # the dataset's name (`datasets.DATASETS`)
+    tau: float = 10.0,  # the Group-Sum's τ
+    seed: int = 0,  # the run's seed
+) -> tuple:
     "`(model file, test bits, test labels)` of a DLGN of `depth` × `width` gates trained on `dataset` (Group-Sum head)."
     ds = _dataset(dataset, n_classes, seed)
     torch.manual_seed(seed)
@@ -35,7 +43,9 @@ def trained_circuit(width: int, depth: int = 2, epochs: int = 3, n_classes: int 
     return dm, ds.x_test.numpy().reshape(len(ds.y_test), -1).astype(np.uint8), ds.y_test.numpy()
 
 # %% ../nbs/09f_network_to_circuit.ipynb #9edc1b88
-def pass_table(dm: DiscreteModel) -> pd.DataFrame:
+def pass_table(
+    dm: DiscreteModel,  # the model to simplify
+) -> pd.DataFrame:
     "Live gates and depth after each pass of each round of `simplify`, with the gates each pass removed."
     trace = []
     simplify(dm, trace=trace)
@@ -43,7 +53,10 @@ def pass_table(dm: DiscreteModel) -> pd.DataFrame:
     t['removed'] = (t['gates'].shift(1) - t['gates']).fillna(0).astype(int)
     return t
 
-def layer_table(dm: DiscreteModel, sm: DiscreteModel) -> pd.DataFrame:
+def layer_table(
+    dm: DiscreteModel,  # the model before simplification
+    sm: DiscreteModel,  # the same model simplified
+) -> pd.DataFrame:
     "Per layer: gates, live gates, gates after simplification, and the depth before and after."
     b, live = layer_stats(dm), layer_stats(prune(dm))
     a = layer_stats(sm) if len(sm.layers) == len(dm.layers) else [{'gates': None, 'depth': None}] * len(b)
@@ -51,8 +64,15 @@ def layer_table(dm: DiscreteModel, sm: DiscreteModel) -> pd.DataFrame:
                          for i, (r, l, s) in enumerate(zip(b, live, a))])
 
 # %% ../nbs/09f_network_to_circuit.ipynb #78cf7faa
-def width_ladder(widths, depth: int = 2, epochs: int = 3, n_classes: int = 10, dataset: str = 'mnist5k', target: str = 'generic',
-                 parts=('circuit', 'logic', 'group_sum')) -> pd.DataFrame:
+def width_ladder(
+    widths,  # the widths to train and map
+    depth: int = 2,  # logic layers
+    epochs: int = 3,  # training epochs
+    n_classes: int = 10,  # classes
+    dataset: str = 'mnist5k',  # the dataset's name (`datasets.DATASETS`)
+    target: str = 'generic',  # the FPGA target: 'generic', 'xilinx' or 'ice40'
+    parts=('circuit', 'logic', 'group_sum'),  # the parts to report ('circuit', 'logic', 'group_sum')
+) -> pd.DataFrame:
     "Per width: test accuracy, gates (all, live, simplified) and, with Yosys, the LUTs and depth of the simplified circuit (`target`), its logic and its Group-Sum."
     rows = []
     for w in widths:

@@ -4,15 +4,17 @@
 
 # %% auto #0
 __all__ = ['set_seed', 'resolve_device', 'has_logic', 'batched', 'circuit_evaluator', 'predict', 'evaluate', 'param_groups',
-           'epochs_for', 'Training', 'fit', 'discrete_features', 'fit_head_after']
+           'set_threads', 'epoch_line', 'epochs_for', 'Training', 'fit', 'discrete_features', 'fit_head_after']
 
 # %% ../nbs/07_train.ipynb #5bf81aaf
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import math, random, sys, time
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 from tqdm import tqdm
+from .checks import check_int
 from .native import keep_freed_memory
 from .logic import LogicGates, discrete_mode
 from .data import Dataset
@@ -22,11 +24,15 @@ from .circuit import export_discrete
 from .packed import PackedEvaluator
 
 # %% ../nbs/07_train.ipynb #a6af69f6
-def set_seed(seed: int):
+def set_seed(
+    seed: int,  # the seed of Python's, numpy's and PyTorch's global generators
+):
     "Seed Python, numpy and PyTorch (CPU and all GPUs)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-def resolve_device(device: str = 'auto') -> torch.device:
+def resolve_device(
+    device: str = 'auto',  # 'auto', 'cpu', 'cuda' or 'cuda:N'
+) -> torch.device:
     "`'auto'` is the first GPU if there is one, else the CPU; asking for a GPU where there is none is an error."
     if device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
@@ -37,12 +43,20 @@ def resolve_device(device: str = 'auto') -> torch.device:
     return d
 
 # %% ../nbs/07_train.ipynb #05b9b826
-def has_logic(model: nn.Module) -> bool:
+def has_logic(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+) -> bool:
     "Whether `model` has logic layers (and so a relaxed and a discrete mode)."
     return any(isinstance(m, LogicGates) for m in model.modules())
 
 @torch.no_grad()
-def batched(model: nn.Module, fn, x, batch_size: int = 4096, discrete: bool = True) -> torch.Tensor:
+def batched(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    fn,  # what to compute per batch, e.g. `model` or `model.features`
+    x,  # inputs `[n, ...]`: a tensor, or the bit-packed storage of a `data.Dataset` split
+    batch_size: int = 4096,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+    discrete: bool = True,  # True: arg-max gates (Eq. 2, the deployed circuit); False: the relaxed network (Eq. 1)
+) -> torch.Tensor:
     "`fn(batch)` over `x` in batches, `model` in eval mode (its logic discrete or relaxed), concatenated on the CPU."
     was_training = model.training
     model.eval()
@@ -52,13 +66,21 @@ def batched(model: nn.Module, fn, x, batch_size: int = 4096, discrete: bool = Tr
             return torch.cat([fn(x[i:i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
     finally: model.train(was_training)
 
-def circuit_evaluator(model: nn.Module, x) -> PackedEvaluator | None:
+def circuit_evaluator(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    x,  # inputs `[n, ...]`: a tensor, or the bit-packed storage of a `data.Dataset` split
+) -> PackedEvaluator | None:
     "The packed evaluator of `model`'s discrete circuit if it is a DLGN with a circuit head and `x` holds bits, else `None`."
     if not isinstance(model, DLGN) or getattr(x, 'dtype', None) != torch.uint8: return None
     try: return PackedEvaluator(export_discrete(model))
     except NotExportableError: return None
 
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096, discrete: bool = True) -> torch.Tensor:
+def predict(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    x: torch.Tensor,  # inputs `[n, ...]`: a tensor, or the bit-packed storage of a `data.Dataset` split
+    batch_size: int = 4096,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+    discrete: bool = True,  # True: arg-max gates (Eq. 2, the deployed circuit); False: the relaxed network (Eq. 1)
+) -> torch.Tensor:
     "Predicted labels of `model` (in eval mode; discrete or relaxed logic) for inputs `x`."
     ev = circuit_evaluator(model, x) if discrete else None
     if ev is not None:
@@ -67,13 +89,24 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4096, discrete:
                           for i in range(0, len(x), step)]) if len(x) else torch.zeros(0, dtype=torch.int64)
     return batched(model, lambda b: model(b).argmax(-1), x, batch_size, discrete)
 
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096, discrete: bool = True) -> float:
+def evaluate(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    x: torch.Tensor,  # inputs `[n, ...]`: a tensor, or the bit-packed storage of a `data.Dataset` split
+    y: torch.Tensor,  # class labels `[n]`, integers in 0..n_classes-1
+    batch_size: int = 4096,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+    discrete: bool = True,  # True: arg-max gates (Eq. 2, the deployed circuit); False: the relaxed network (Eq. 1)
+) -> float:
     "Accuracy (0-1) of `model` on `x, y`."
     if len(y) == 0: return float('nan')
     return (predict(model, x, batch_size, discrete) == y).float().mean().item()
 
 # %% ../nbs/07_train.ipynb #5716b742
-def param_groups(model: nn.Module, lr: float, float_lr: float = 1e-3, tau_lr: float | None = None) -> list[dict]:
+def param_groups(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    lr: float,  # Adam's learning rate of the gate logits (the paper: 0.01 to 0.05)
+    float_lr: float = 1e-3,  # ceiling of the learning rate of a logic network's float layers (a fully connected head)
+    tau_lr: float | None = None,  # learning rate of a learned τ (None: `lr`)
+) -> list[dict]:
     "Adam groups: gate logits at `lr`; a learned τ (`log_tau`) at `tau_lr` (default `lr`); a logic network's float layers at `min(lr, float_lr)`."
     gates = [p for m in model.modules() if isinstance(m, LogicGates) for p in m.parameters(recurse=False)]
     taus = [m.log_tau for m in model.modules() if isinstance(getattr(m, 'log_tau', None), nn.Parameter)]
@@ -84,14 +117,46 @@ def param_groups(model: nn.Module, lr: float, float_lr: float = 1e-3, tau_lr: fl
     groups += [{'params': taus, 'lr': tau_lr or lr}] if taus else []
     return groups + ([{'params': rest, 'lr': min(lr, float_lr)}] if rest else [])
 
-def epochs_for(epochs: int, min_steps: int | None, n_train: int, batch_size: int) -> int:
+def set_threads(
+    threads: int | str | None = 'idle',  # CPU threads: 'idle' (the idle cores now, as `dlgn run`; `$OMP_NUM_THREADS` wins), a number, or None (PyTorch's as they are)
+) -> tuple:
+    "Set PyTorch's CPU threads for what follows: `'idle'` the idle cores (`threads.idle_threads`; `$OMP_NUM_THREADS` wins), a number, or `None` (leave them); returns `(threads, why)`."
+    if threads is None: return torch.get_num_threads(), 'left as they were'
+    if threads == 'idle': n, why = _threads.idle_threads()
+    elif isinstance(threads, str): raise ValueError(f"threads must be 'idle', a number >= 1 or None, got {threads!r}")
+    else: n, why = check_int('threads', threads, 1), 'asked for'
+    torch.set_num_threads(n)
+    return n, why
+
+def epoch_line(
+    rec: dict,  # an epoch's record from `Training.record` (epoch, train_loss, val/test accuracies, seconds)
+    total: int,  # the epochs of the whole training (for "epoch 3/5")
+) -> str:
+    "The line `verbose` prints for an evaluated epoch's record `rec` of `total` epochs: loss, discrete accuracies in percent, seconds of training so far."
+    return (f"epoch {rec['epoch']}/{total}: loss {rec['train_loss']:.4f}, val {100 * rec['val_discrete']:.2f} %, "
+            f"test {100 * rec['test_discrete']:.2f} % (discrete), {rec['train_seconds']:.1f} s")
+
+def epochs_for(
+    epochs: int,  # epochs to train (>= 1)
+    min_steps: int | None,  # train more epochs if needed to take this many optimizer steps (None: `epochs` exactly)
+    n_train: int,  # training samples
+    batch_size: int,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+) -> int:
     "`epochs`, or more if that many do not take `min_steps` optimizer steps over `n_train` samples in batches of `batch_size`."
     return max(epochs, math.ceil(min_steps / math.ceil(n_train / batch_size))) if min_steps else epochs
 
 class Training:
     "A model in training: its optimizer, its batch order and its history, so that training can go on in installments (`run`)."
-    def __init__(self, model: nn.Module, data: Dataset, lr: float, batch_size: int = 128, seed: int = 0, device: str = 'auto',
-                 tau_lr: float | None = None):
+    def __init__(
+        self,
+        model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+        data: Dataset,  # the dataset: train, validation and test splits (`data.Dataset`)
+        lr: float,  # Adam's learning rate of the gate logits (the paper: 0.01 to 0.05)
+        batch_size: int = 128,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+        seed: int = 0,  # seed of the batch order (and of the head's own initialisation)
+        device: str = 'auto',  # 'auto' (a GPU if there is one), 'cpu', 'cuda' or 'cuda:N'
+        tau_lr: float | None = None,  # learning rate of a learned τ (None: `lr`)
+    ):
         if batch_size < 1 or not lr > 0: raise ValueError(f"need batch_size >= 1 and lr > 0, got {batch_size}, {lr}")
         self.model, self.data, self.lr, self.batch_size = model, data, lr, batch_size
         self.dev = resolve_device(device)
@@ -118,7 +183,11 @@ class Training:
         self.train_time += time.perf_counter() - t0
         return total / n
 
-    def record(self, train_loss: float, final: bool) -> dict:
+    def record(
+        self,
+        train_loss: float,  # the epoch's mean training loss, kept in the record
+        final: bool,  # also evaluate the relaxed network (the last epoch)
+    ) -> dict:
         "Evaluate now: discrete accuracies (and relaxed ones when `final`), the learned τ if any."
         rec = {'epoch': self.epoch, 'train_loss': train_loss, 'train_seconds': self.train_time}
         for split in ('val', 'test'):
@@ -130,35 +199,69 @@ class Training:
         self.history.append(rec)
         return rec
 
-    def run(self, epochs: int, progress: bool | None = None, log=None, max_evals: int = 20, final: bool = True) -> list[dict]:
+    def run(
+        self,
+        epochs: int,  # epochs to train (>= 1)
+        progress: bool | None = None,  # show a progress bar on stderr: None only on a terminal, True also in scripts and logs, False never
+        log=None,  # called with each evaluated epoch's record (e.g. to print or plot it)
+        max_evals: int = 20,  # evaluate at most this many epochs (every `ceil(epochs / max_evals)`-th and the last)
+        final: bool = True,  # evaluate the relaxed network at the last epoch too
+        verbose: bool = False,  # print one line per evaluated epoch (`epoch_line`) to stdout
+    ) -> list[dict]:
         "Train `epochs` more epochs, evaluating every `ceil(epochs / max_evals)`-th and the last; returns their records."
         if epochs < 1: raise ValueError(f"need epochs >= 1, got {epochs}")
         every, start, out = math.ceil(epochs / max_evals), self.epoch, []
-        show = sys.stderr.isatty() if progress is None else progress
-        bar = tqdm(range(1, epochs + 1), desc='epochs', disable=not show, leave=False)
+        tty = sys.stderr.isatty()
+        show = tty if progress is None else bool(progress)
+        bar = tqdm(range(1, epochs + 1), desc='epochs', disable=not show, leave=show and not tty, file=sys.stderr)
         for i in bar:
             self.epoch += 1
             loss = self._epoch()
             if i % every and i != epochs: continue
             out.append(self.record(loss, final and i == epochs))
-            bar.set_postfix(loss=f"{loss:.3f}", val=f"{out[-1]['val_discrete']:.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}", val=f"{100 * out[-1]['val_discrete']:.1f} %")
+            if verbose: print(epoch_line(out[-1], start + epochs), flush=True)
             if log: log(out[-1])
         return out
 
-def fit(model: nn.Module, data: Dataset, epochs: int, lr: float, batch_size: int = 128, seed: int = 0,
-        device: str = 'auto', progress: bool | None = None, log=None, min_steps: int | None = None,
-        max_evals: int = 20, tau_lr: float | None = None) -> list[dict]:
-    "Train `model` on `data` for `epochs` (more if needed to make `min_steps` optimizer steps); returns the history."
+def fit(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    data: Dataset,  # the dataset: train, validation and test splits (`data.Dataset`)
+    epochs: int,  # epochs to train (>= 1)
+    lr: float,  # Adam's learning rate of the gate logits (the paper: 0.01 to 0.05)
+    batch_size: int = 128,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+    seed: int = 0,  # seed of the batch order (and of the head's own initialisation)
+    device: str = 'auto',  # 'auto' (a GPU if there is one), 'cpu', 'cuda' or 'cuda:N'
+    progress: bool | None = None,  # show a progress bar on stderr: None only on a terminal, True also in scripts and logs, False never
+    log=None,  # called with each evaluated epoch's record (e.g. to print or plot it)
+    min_steps: int | None = None,  # train more epochs if needed to take this many optimizer steps (None: `epochs` exactly)
+    max_evals: int = 20,  # evaluate at most this many epochs (every `ceil(epochs / max_evals)`-th and the last)
+    tau_lr: float | None = None,  # learning rate of a learned τ (None: `lr`)
+    threads: int | str | None = 'idle',  # CPU threads: 'idle' (the idle cores now, as `dlgn run`; `$OMP_NUM_THREADS` wins), a number, or None (PyTorch's as they are)
+    verbose: bool = False,  # print one line per evaluated epoch (`epoch_line`) to stdout
+) -> list[dict]:
+    "Train `model` on `data` for `epochs` (more if needed to make `min_steps` optimizer steps) on `threads` CPU threads; returns the history."
     if epochs < 1: raise ValueError(f"need epochs >= 1, got {epochs}")
+    set_threads(threads)
     tr = Training(model, data, lr, batch_size, seed, device, tau_lr)
-    return tr.run(epochs_for(epochs, min_steps, len(data.y_train), batch_size), progress, log, max_evals)
+    return tr.run(epochs_for(epochs, min_steps, len(data.y_train), batch_size), progress, log, max_evals, verbose=verbose)
 
 # %% ../nbs/07_train.ipynb #4339938c
-def discrete_features(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+def discrete_features(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    x: torch.Tensor,  # inputs `[n, ...]`: a tensor, or the bit-packed storage of a `data.Dataset` split
+    batch_size: int = 4096,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+) -> torch.Tensor:
     "The backbone's discrete outputs `[batch, n]` for inputs `x`."
     return batched(model, model.features, x, batch_size, discrete=True)
 
-def fit_head_after(model: nn.Module, data: Dataset, batch_size: int = 128, seed: int = 0, device: str = 'auto') -> list[dict]:
+def fit_head_after(
+    model: nn.Module,  # the model (a `models.DLGN`, `MLP` or `conv.CLGN`)
+    data: Dataset,  # the dataset: train, validation and test splits (`data.Dataset`)
+    batch_size: int = 128,  # samples per batch (training: per optimizer step; evaluation: per forward pass)
+    seed: int = 0,  # seed of the batch order (and of the head's own initialisation)
+    device: str = 'auto',  # 'auto' (a GPU if there is one), 'cpu', 'cuda' or 'cuda:N'
+) -> list[dict]:
     "Freeze `model` and let its head train what it trains after the backbone (`Head.fit_after`) on the discrete outputs."
     feats = {s: discrete_features(model, getattr(data, f'x_{s}')) for s in ('train', 'val', 'test')}
     labels = {s: getattr(data, f'y_{s}') for s in ('train', 'val', 'test')}

@@ -6,10 +6,15 @@
 __all__ = ['reverse_index', 'cached_reverse_index']
 
 # %% ../nbs/00f_wiring.ipynb #e8e2eecd
+from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
 import torch
 
 # %% ../nbs/00f_wiring.ipynb #d11acf4b
-def reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int):
+def reverse_index(
+    a: torch.Tensor,  # first input pin of each gate, `[n]`
+    b: torch.Tensor,  # second input pin of each gate, `[n]`
+    n_in: int,  # inputs the pins point into
+):
     "CSR reverse index of pins `a`, `b` over `n_in` inputs: `(rev_start int64 [n_in+1], rev int32 [2n])`."
     n = a.numel()
     if 2 * n >= 2**31: raise ValueError(f"{n} gates per layer exceed the int32 reverse index")
@@ -21,7 +26,11 @@ def reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int):
     rev_start[1:] = torch.bincount(keys, minlength=n_in).cumsum(0)
     return rev_start, rev
 
-def cached_reverse_index(a: torch.Tensor, b: torch.Tensor, n_in: int):
+def cached_reverse_index(
+    a: torch.Tensor,  # first input pin of each gate, `[n]`
+    b: torch.Tensor,  # second input pin of each gate, `[n]`
+    n_in: int,  # inputs the pins point into
+):
     "`reverse_index`, cached on `a` until `a` or `b` change."
     key = (a._version, b._version, b.data_ptr(), n_in)
     cached = getattr(a, '_dlgn_reverse', None)

@@ -8,7 +8,7 @@ project = 'dlgn_nb'
 author = 'the dlgn_nb developers'
 release = version = dlgn_nb.__version__
 extensions = ['myst_nb', 'sphinx-mathjax-offline']
-exclude_patterns = ['_build', '**.ipynb_checkpoints']
+exclude_patterns = ['_build', '**.ipynb_checkpoints', 'figures/**']   # figures/: downloads and images, not pages
 html_theme = 'sphinx_book_theme'
 html_title = f'dlgn_nb {version}'
 html_favicon = 'favicon.svg'
@@ -27,3 +27,9 @@ nb_execution_timeout = 1200
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# Our styles (docs/static/dlgn.css): code blocks wrap inside their box, the gallery is a grid of thumbnails.
+html_static_path = [str(ROOT / 'docs' / 'static')]
+html_css_files = ['dlgn.css']
+# Search results without page summaries: a summary is fetched from each page, which a browser refuses under file://;
+# without them search works from `_docs/html/index.html` opened directly, with no console error.
+html_show_search_summary = False

@@ -120,9 +120,9 @@ def test_claim_of_a_crashed_sweep_is_taken_over(tmp_path):
 def test_force_keeps_the_old_record_until_the_new_one_is_written(tmp_path):
     from conftest import cli
     results, slow = tmp_path / 'r', [*TINY, '--set', 'epochs=300']        # the stored run itself, forced: same configuration, same hash
-    h = json.loads(cli('run', *slow, '--results', results).stdout)['hash']
+    h = json.loads(cli('run', '--json', *slow, '--results', results).stdout)['hash']
     before = (results / f'{h}.json').read_bytes()
-    proc = subprocess.Popen([DLGN, 'run', *slow, '--force', '--results', str(results)], cwd=ROOT,
+    proc = subprocess.Popen([DLGN, 'run', '--json', *slow, '--force', '--results', str(results)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     wait_for(lambda: (results / 'claims' / f'{h}.claim').exists(), 60, 'the forced run to claim the stored run')
     os.killpg(proc.pid, signal.SIGKILL); proc.wait()                       # killed while retraining it
@@ -270,14 +270,14 @@ def _record_names(folder): return sorted(p.name for p in Path(folder).glob('*.js
 def test_row6_save_model_to_a_file_is_refused_before_training(tmp_path):
     (tmp_path / 'f').write_text('')
     t = time.time()
-    user_error(cli('run', *TINY, '--results', tmp_path / 'r', '--save-model', tmp_path / 'f'), f"--save-model folder '{tmp_path / 'f'}' is a file, not a folder")
+    user_error(cli('run', '--json', *TINY, '--results', tmp_path / 'r', '--save-model', tmp_path / 'f'), f"--save-model folder '{tmp_path / 'f'}' is a file, not a folder")
     assert _record_names(tmp_path / 'r') == [] and time.time() - t < 5
 
 @needs_unshare
 def test_row6_save_model_to_a_read_only_folder_is_refused_before_training(tmp_path):
     (tmp_path / 'ro').mkdir()
     r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'mount --bind {tmp_path}/ro {tmp_path}/ro && mount -o remount,bind,ro {tmp_path}/ro && "$@"',
-                        'sh', DLGN, 'run', *TINY, '--results', str(tmp_path / 'r'), '--save-model', str(tmp_path / 'ro')],
+                        'sh', DLGN, 'run', '--json', *TINY, '--results', str(tmp_path / 'r'), '--save-model', str(tmp_path / 'ro')],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     user_error(r, f"--save-model folder '{tmp_path / 'ro'}' is not writable")
     assert _record_names(tmp_path / 'r') == []
@@ -286,7 +286,7 @@ def test_row6_save_model_to_a_read_only_folder_is_refused_before_training(tmp_pa
 def test_row6_full_disk_at_save_model_keeps_the_metrics_and_names_the_path(tmp_path):
     disk = tmp_path / 'disk'; disk.mkdir()
     fill = f'mount -t tmpfs -o size=64k tmpfs {disk} && mkdir {disk}/m && (dd if=/dev/zero of={disk}/fill bs=4k 2>/dev/null; true)'
-    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', *TINY, '--results', str(tmp_path / 'r'),
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', '--json', *TINY, '--results', str(tmp_path / 'r'),
                         '--save-model', str(disk / 'm')], capture_output=True, text=True, cwd=ROOT, timeout=120)
     user_error(r, f"its model file was not saved: cannot write {disk / 'm'}", code=1)
     assert 'No space left on device' in r.stderr and 'internal error' not in r.stderr
@@ -340,16 +340,16 @@ def _read_only(folder: Path, *cmd) -> subprocess.CompletedProcess:
 @needs_unshare
 def test_row10_read_only_results_folder_serves_reads(tmp_path):
     res = tmp_path / 'r'
-    h = json.loads(cli('run', *TINY, '--results', res).stdout)['hash']
+    h = json.loads(cli('run', '--json', *TINY, '--results', res).stdout)['hash']
     r = _read_only(res, sys.executable, '-c', textwrap.dedent(f'''
         import json, sys
         sys.path.insert(0, 'tests')
         from conftest import cli, TINY
         from dlgn_nb.store import ResultsStore
         from dlgn_nb.experiments import RunConfig
-        r = cli('run', *TINY, '--results', {str(res)!r}); print(r.returncode, json.loads(r.stdout)['hash'] if r.stdout else r.stderr[-500:])
+        r = cli('run', '--json', *TINY, '--results', {str(res)!r}); print(r.returncode, json.loads(r.stdout)['hash'] if r.stdout else r.stderr[-500:])
         print(ResultsStore({str(res)!r}).frame([RunConfig(n_classes=3, samples_per_class=30, width=32, depth=2, epochs=1)]).loc[0, 'hash'])
-        r = cli('run', *TINY, '--set', 'seed=5', '--results', {str(res)!r}); print(r.returncode, r.stderr.strip().splitlines()[-1])'''))
+        r = cli('run', '--json', *TINY, '--set', 'seed=5', '--results', {str(res)!r}); print(r.returncode, r.stderr.strip().splitlines()[-1])'''))
     assert r.returncode == 0, r.stderr[-2000:]
     served, frame, missing = r.stdout.splitlines()[-3:]
     assert served == f'0 {h}' and frame == h, r.stdout                  # a stored run read back, and what every paper notebook does
@@ -548,17 +548,17 @@ def _limited(gb: int):
     return lambda: resource.setrlimit(resource.RLIMIT_AS, (gb * 2**30, gb * 2**30))
 
 def test_row20_config_that_is_a_device_or_repeats_a_key_is_refused(tmp_path):
-    r = dlgn('run', '--config', '/dev/zero', '--results', tmp_path / 'r', preexec_fn=_limited(8))     # it used to read until out of memory
+    r = dlgn('run', '--json', '--config', '/dev/zero', '--results', tmp_path / 'r', preexec_fn=_limited(8))     # it used to read until out of memory
     user_error(r, "--config '/dev/zero' is a device, not a regular file")
     (tmp_path / 'c.json').write_text('{"n_classes": 3, "width": 32, "width": 3200000}')
-    user_error(cli('run', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), "the key 'width' appears twice in one object")
+    user_error(cli('run', '--json', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), "the key 'width' appears twice in one object")
 
 def test_row20_zero_dimension_idx_file_is_a_clear_error(tmp_path):
     from dlgn_nb.readers import IDX_FILES, write_idx
     (tmp_path / 'data' / 'mnist').mkdir(parents=True)
     for f in IDX_FILES: write_idx(tmp_path / 'data' / 'mnist' / f, np.zeros((20, 28, 28) if 'images' in f else (20,), np.uint8))
     (tmp_path / 'data' / 'mnist' / IDX_FILES[0]).write_bytes(__import__('gzip').compress(bytes([0, 0, 8, 0, 7])))   # the images
-    r = cli('run', '--set', 'dataset=mnist', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1', '--results', tmp_path / 'r',
+    r = cli('run', '--json', '--set', 'dataset=mnist', '--set', 'width=40', '--set', 'depth=1', '--set', 'epochs=1', '--results', tmp_path / 'r',
             env={'DLGN_DATA': tmp_path / 'data'})
     user_error(r, 'the IDX header declares 0 dimensions')
 

@@ -9,7 +9,7 @@ from conftest import dlgn, user_error, TINY, ROOT
 # --- 1. `dlgn infer MODEL <dataset name>` thresholded the inputs twice -------------------------------------------
 
 def test_infer_by_dataset_name_does_not_threshold_twice(tmp_path):
-    r = dlgn('run', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=200', '--set', 'depth=2',
+    r = dlgn('run', '--json', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=200', '--set', 'depth=2',
              '--set', 'epochs=2', '--set', 'lr=0.05', '--save-model', tmp_path / 'm', '--results', tmp_path / 'r')
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
@@ -107,7 +107,7 @@ def _mnist_files(root, labels, n_images=100):
     write_idx(root / 'mnist' / IDX_FILES[1], labels.astype(np.uint8))
 
 def _train_on_mnist(root, tmp_path):
-    return dlgn('run', '--set', 'dataset=mnist', '--set', 'n_classes=10', '--set', 'width=32', '--set', 'depth=1', '--set', 'epochs=1',
+    return dlgn('run', '--json', '--set', 'dataset=mnist', '--set', 'n_classes=10', '--set', 'width=32', '--set', 'depth=1', '--set', 'epochs=1',
                 '--results', tmp_path / 'r', env={'DLGN_DATA': str(root)})
 
 def test_idx_label_outside_the_classes_is_an_error(tmp_path):
@@ -127,7 +127,7 @@ def test_cifar_label_outside_the_classes_is_an_error(tmp_path):
     write_cifar(tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz', 'cifar10',
                 {'data_batch_1': (rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8), y),
                  'test_batch': (rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), np.arange(20) % 10)})
-    r = dlgn('run', '--set', 'dataset=cifar10', '--set', 'n_classes=10', '--set', 'width=32', '--set', 'depth=1', '--set', 'epochs=1',
+    r = dlgn('run', '--json', '--set', 'dataset=cifar10', '--set', 'n_classes=10', '--set', 'width=32', '--set', 'depth=1', '--set', 'epochs=1',
              '--results', tmp_path / 'r', env={'DLGN_DATA': str(tmp_path / 'data')})
     user_error(r, 'label 42 at sample 5 is outside 0..9')
 
@@ -146,7 +146,7 @@ def test_corrupt_compiled_library_is_rebuilt(tmp_path):
 def test_cache_writable_by_others_is_refused_and_the_fallback_recorded(tmp_path):
     cache = tmp_path / 'cache'; cache.mkdir(); os.chmod(cache, 0o777)
     env = {'DLGN_CACHE': str(cache)}
-    r = dlgn('run', *TINY, '--results', tmp_path / 'r', env=env)
+    r = dlgn('run', '--json', *TINY, '--results', tmp_path / 'r', env=env)
     assert r.returncode == 0, r.stderr
     rec = json.loads((tmp_path / 'r' / f"{json.loads(r.stdout)['hash']}.json").read_text())
     assert rec['environment']['cpu_kernels'].startswith('PyTorch fallback: refusing to use'), rec['environment']
@@ -176,7 +176,7 @@ def test_empty_or_mismatched_record_is_not_counted_as_done(tmp_path):
 
 def test_results_path_that_is_a_file_fails_before_training(tmp_path):
     (tmp_path / 'f').write_text('')
-    user_error(dlgn('run', *TINY, '--results', tmp_path / 'f'), 'is a file, not a folder')
+    user_error(dlgn('run', '--json', *TINY, '--results', tmp_path / 'f'), 'is a file, not a folder')
 
 @pytest.mark.parametrize('sets,message', [
     (['dataset=mnist5k', 'samples_per_class=50'], "dataset 'mnist5k' does not take samples_per_class; it takes: binarize"),
@@ -186,7 +186,7 @@ def test_results_path_that_is_a_file_fails_before_training(tmp_path):
     (['seed=-1'], 'seed must be an integer >= 0, got -1')],
     ids=['samples_per_class_on_a_real_dataset', 'samples_per_class_abc', 'binarize_on_synthetic', 'tau_true', 'negative_seed'])
 def test_run_configuration_is_checked_when_made(tmp_path, sets, message):
-    user_error(dlgn('run', *[a for s in sets for a in ('--set', s)], '--results', tmp_path / 'r'), message)
+    user_error(dlgn('run', '--json', *[a for s in sets for a in ('--set', s)], '--results', tmp_path / 'r'), message)
     assert not (tmp_path / 'r').exists() or not list((tmp_path / 'r').glob('*.json'))
 
 def test_negative_threads_and_workers_are_refused(tmp_path):
@@ -195,7 +195,7 @@ def test_negative_threads_and_workers_are_refused(tmp_path):
 
 def test_config_file_holding_a_list_is_refused(tmp_path):
     (tmp_path / 'c.json').write_text('[]')
-    user_error(dlgn('run', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), 'expected a JSON object of RunConfig fields, got list')
+    user_error(dlgn('run', '--json', '--config', tmp_path / 'c.json', '--results', tmp_path / 'r'), 'expected a JSON object of RunConfig fields, got list')
 
 def test_settings_error_names_the_key_and_file(tmp_path):
     (tmp_path / 'settings.ini').write_text('[quick]\nbig_width = wide\n')
@@ -240,7 +240,7 @@ SMALL_RUN = ['--set', 'n_classes=10', '--set', 'width=40', '--set', 'depth=1', '
 @pytest.mark.parametrize('train,test', [(20, 20), (28, 20)], ids=['20x20', 'mixed'])
 def test_row4_mnist_files_of_another_image_size_are_refused_before_training(tmp_path, train, test):
     data = _idx_dataset(tmp_path / 'data', size=train, test_size=test)
-    r = cli('run', '--set', 'dataset=mnist', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': data})
+    r = cli('run', '--json', '--set', 'dataset=mnist', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': data})
     user_error(r, f"holds items of shape ({test}, {test}), but this dataset's are (28, 28): not its file")
     assert not [p for p in (tmp_path / 'r').glob('*.json') if not p.name.endswith('.failed.json')], 'a record was stored for data that is not MNIST'
 
@@ -264,11 +264,11 @@ def test_row5_cifar_archive_with_extra_batches_does_not_double_a_split(tmp_path,
     archive = tmp_path / 'data' / 'cifar10' / 'cifar-10-python.tar.gz'
     _cifar_archive(archive, extra)
     with pytest.raises(DataFilesError, match='appears twice|unexpected member'): read_cifar(archive)
-    r = cli('run', '--set', 'dataset=cifar10', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': tmp_path / 'data'})
+    r = cli('run', '--json', '--set', 'dataset=cifar10', *SMALL_RUN, '--results', tmp_path / 'r', env={'DLGN_DATA': tmp_path / 'data'})
     user_error(r, str(archive))
 
 def _tiny_run(results, *extra, env=None):
-    r = cli('run', *TINY, '--results', results, *extra, env=env)
+    r = cli('run', '--json', *TINY, '--results', results, *extra, env=env)
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout), r
 
@@ -307,7 +307,7 @@ def test_row2_broken_settings_file_found_by_discovery_is_an_error_naming_file_an
         assert str(home) not in r.stdout                                  # nothing silently goes to $DLGN_HOME
 
 def test_row3_infer_with_another_data_seed_refuses_another_class_subset(tmp_path):
-    r = cli('run', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=64', '--set', 'depth=2', '--set', 'epochs=1',
+    r = cli('run', '--json', '--set', 'dataset=mnist5k', '--set', 'n_classes=4', '--set', 'width=64', '--set', 'depth=2', '--set', 'epochs=1',
             '--results', tmp_path / 'r', '--save-model', tmp_path / 'm')
     rec = json.loads(r.stdout)
     model = tmp_path / 'm' / f"{rec['hash']}.npz"
@@ -318,7 +318,7 @@ def test_row3_infer_with_another_data_seed_refuses_another_class_subset(tmp_path
 def test_row15_equal_head_params_are_one_run(tmp_path):
     base = ['--set', 'head=groupsum_dropout', '--results', tmp_path / 'r']
     first, _ = _tiny_run(tmp_path / 'r', '--set', 'head=groupsum_dropout', '--set', 'head_params=[["p", 0]]')
-    again = cli('run', *TINY, *base, '--set', 'head_params=[["p", 0.0]]')
+    again = cli('run', '--json', *TINY, *base, '--set', 'head_params=[["p", 0.0]]')
     assert json.loads(again.stdout)['hash'] == first['hash'], 'p = 0 and p = 0.0 trained twice'
     from dataclasses import asdict
     from dlgn_nb.experiments import RunConfig
@@ -342,14 +342,14 @@ def test_wording_disk_error_names_the_path(tmp_path):
     if not UNSHARE: pytest.skip('unshare -r is not allowed here: no private tmpfs to fill')
     disk = tmp_path / 'disk'; disk.mkdir()
     fill = f'mount -t tmpfs -o size=64k tmpfs {disk} && mkdir {disk}/r && (dd if=/dev/zero of={disk}/fill bs=4k 2>/dev/null; true)'
-    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', *TINY, '--results', str(disk / 'r')],
+    r = subprocess.run(['unshare', '-rm', 'sh', '-c', f'{fill} && "$@"', 'sh', DLGN, 'run', '--json', *TINY, '--results', str(disk / 'r')],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     user_error(r, f"dlgn: error: {disk / 'r'}", code=1)
     assert 'No space left on device' in r.stderr and 'internal error' not in r.stderr, r.stderr
 
 def test_wording_user_and_environment_errors_are_not_internal(tmp_path):
     import torch
-    user_error(cli('run', *TINY, '--set', 'device=cuda:99', '--results', tmp_path / 'r'),
+    user_error(cli('run', '--json', *TINY, '--set', 'device=cuda:99', '--results', tmp_path / 'r'),
                "device 'cuda:99' requested but " + ('this machine has' if torch.cuda.is_available() else 'PyTorch sees no CUDA GPU'))
     model, data = _small_model(tmp_path / 'm', 1)
     cache = tmp_path / 'cache'; cache.mkdir(); os.chmod(cache, 0o777)
@@ -357,7 +357,7 @@ def test_wording_user_and_environment_errors_are_not_internal(tmp_path):
 
 def test_wording_save_model_with_a_tilde_goes_home(tmp_path):
     work = tmp_path / 'work'; work.mkdir()
-    r = cli('run', *TINY, '--results', tmp_path / 'r', '--save-model=~/models', cwd=work, env={'HOME': tmp_path})
+    r = cli('run', '--json', *TINY, '--results', tmp_path / 'r', '--save-model=~/models', cwd=work, env={'HOME': tmp_path})
     assert r.returncode == 0, r.stderr
     assert (tmp_path / 'models' / f"{json.loads(r.stdout)['hash']}.npz").exists() and not (work / '~').exists()
 
@@ -376,7 +376,7 @@ def test_wording_invalid_setting_is_named_with_its_key_and_file_before_any_outpu
 
 def test_wording_unusable_dlgn_cache_is_said_before_training(tmp_path):
     (tmp_path / 'f').write_text('')
-    r = cli('run', *TINY, '--results', tmp_path / 'r', env={'DLGN_CACHE': tmp_path / 'f'})
+    r = cli('run', '--json', *TINY, '--results', tmp_path / 'r', env={'DLGN_CACHE': tmp_path / 'f'})
     assert r.returncode == 0 and f"dlgn: warning: DLGN_CACHE='{tmp_path / 'f'}' is a file, not a folder" in r.stderr, r.stderr
 
 def test_wording_dlgn_cache_pointing_at_a_file_says_so(tmp_path):
@@ -428,7 +428,7 @@ def test_wording_index_of_a_folder_typo_creates_nothing(tmp_path):
 
 def test_wording_run_output_prints_paths_as_they_are(tmp_path):
     res = tmp_path / 'résultats ü'
-    r = cli('run', *TINY, '--results', res)
+    r = cli('run', '--json', *TINY, '--results', res)
     assert r.returncode == 0 and f'"path": "{res}' in r.stdout, r.stdout
 
 def test_wording_warning_shows_its_message_not_a_source_line(tmp_path):

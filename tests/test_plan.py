@@ -39,7 +39,7 @@ def test_plan_bills_every_figure_before_training(tmp_path, home):
     for name in ('fig_01', 'fig_03', 'table_05_12', 'ext_tau', 'all'): assert any(l.split()[0] == name for l in lines[2:]), name
     assert not (tmp_path / 'r').exists() or not list((tmp_path / 'r').glob('*.json'))          # nothing trained
     assert list((home / 'calibration').glob('*.json'))                                          # the calibration is kept
-    user_error(dlgn('plan', 'fig_99'), "invalid choice: 'fig_99'")
+    user_error(dlgn('plan', 'fig_99'), "unknown figure 'fig_99'; did you mean 'fig_09'")
 
 
 def test_the_workstation_profile_runs_a_slice_end_to_end(tmp_path, home):

@@ -79,10 +79,10 @@ def test_per_class_tau_trains_evaluates_and_is_not_exported(tmp_path):
     assert rec['metrics']['model_file'].startswith('not saved') and not list(tmp_path.iterdir())
 
 def test_the_command_line_takes_auto_search_and_learned_tau(tmp_path, home):
-    r = dlgn('run', *TINY, '--set', 'tau=auto', '--results', tmp_path)
+    r = dlgn('run', '--json', *TINY, '--set', 'tau=auto', '--results', tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads(r.stdout)['tau_used'] == auto_tau(32, 3)
-    r = dlgn('run', *TINY, '--set', 'tau=search', '--set', 'tau_grid=[1, 10]', '--results', tmp_path)
+    r = dlgn('run', '--json', *TINY, '--set', 'tau=search', '--set', 'tau_grid=[1, 10]', '--results', tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout)['epochs_trained'] == 2, r.stderr[-2000:]
-    user_error(dlgn('run', *TINY, '--set', 'tau=best', '--results', tmp_path), "tau must be a number > 0, 'auto' or 'search', got 'best'")
-    user_error(dlgn('run', *TINY, '--set', 'tau_mode=learned', '--set', 'head=binary_logit', '--results', tmp_path), "head 'binary_logit' has no learned τ")
+    user_error(dlgn('run', '--json', *TINY, '--set', 'tau=best', '--results', tmp_path), "tau must be a number > 0, 'auto' or 'search', got 'best'")
+    user_error(dlgn('run', '--json', *TINY, '--set', 'tau_mode=learned', '--set', 'head=binary_logit', '--results', tmp_path), "head 'binary_logit' has no learned τ")
