@@ -242,10 +242,11 @@ def cmd_list(
 def cmd_plan(
     args,  # the parsed command line (`parser().parse_args(...)`)
 ):
-    from dlgn_nb.plan import plan, plan_text
+    from dlgn_nb.plan import plan, plan_text, paper_mlp_bill, paper_mlp_text
     for f in args.figures: _figure(f)
     t = plan(args.profile, args.figures or None, args.workers, args.results, args.threads, args.gpu_bandwidth, progress=_note)
-    print(plan_text(t, args.profile, args.workers, args.threads))
+    mlp = paper_mlp_text(paper_mlp_bill(args.profile, args.figures or None, args.workers, args.threads, progress=_note), args.profile)
+    print(plan_text(t, args.profile, args.workers, args.threads) + (f'\n\n{mlp}' if mlp else ''))
 
 def cmd_infer(
     args,  # the parsed command line (`parser().parse_args(...)`)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RUN_OVERHEAD_S', 'EVALS', 'DISCRETE_EVAL', 'RELAXED_EVAL', 'run_sizes', 'sample_steps', 'shape_key',
-           'calibration_file', 'calibrate', 'gates', 'peak_memory', 'predicted_seconds', 'gpu_seconds', 'plan',
-           'plan_text']
+           'calibration_file', 'calibrate', 'gates', 'peak_memory', 'predicted_seconds', 'gpu_seconds',
+           'runs_per_figure', 'plan', 'plan_text', 'paper_mlp_bill', 'paper_mlp_text']
 
 # %% ../nbs/11h_plan.ipynb #h8c0e004
 from . import threads as _threads    # first: OMP_WAIT_POLICY=PASSIVE before PyTorch loads (threads)
@@ -24,6 +24,7 @@ from .train import epochs_for
 from .files import atomic_write
 from .store import ResultsStore
 from .figures import FIGURES, figure
+from . import grids
 
 # %% ../nbs/11h_plan.ipynb #h8c0e006
 def run_sizes(
@@ -147,6 +148,17 @@ def gpu_seconds(
     return moved / (bandwidth_gbs * 1e9 * efficiency)
 
 # %% ../nbs/11h_plan.ipynb #h8c0e015
+def runs_per_figure(
+    p: Profile,  # the profile
+    names=None,  # figures (None: all, in `make figures` order)
+) -> dict:
+    "`{figure: its runs}`, each run once: a run two figures share belongs to the first in `make figures` order."
+    per_fig, seen = {}, set()
+    for n in names or sorted(FIGURES, key=lambda n: figure(n).stem):
+        per_fig[n] = [c for c in figure(n).runs(p) if c.hash not in seen]
+        seen |= {c.hash for c in per_fig[n]}
+    return per_fig
+
 def plan(
     profile: str | Profile,  # the profile (a name or a `config.Profile`)
     names=None,  # figures to plan (None: all, in `make figures` order)
@@ -154,18 +166,13 @@ def plan(
     results_dir=None,  # the store whose runs count as done (None: the profile's)
     threads: int = 1,  # CPU threads per worker, as calibrated
     bandwidth_gbs: float = 3350.0,  # the GPU's memory bandwidth in GB/s (default: an H100's)
-    calibration=None,  # `{shape: seconds per sample-step}` (None: measured or read from the calibration file)
+    calibration=None,  # the calibration file of `{shape: seconds per sample-step}` (None: `calibration_file()`)
     progress=print,  # called with a line of progress text (e.g. `print`)
 ) -> pd.DataFrame:
     "One row per figure of `names` (default all, in `make figures` order): runs, stored, sample-steps, memory, CPU and GPU hours (see above)."
     p = profile if isinstance(profile, Profile) else Profile(profile)
-    names = names or sorted(FIGURES, key=lambda n: figure(n).stem)
     store = ResultsStore(results_dir or p.path('results_dir'))
-    per_fig, seen = {}, set()
-    for n in names:
-        cfgs = [c for c in figure(n).runs(p) if c.hash not in seen]
-        seen |= {c.hash for c in cfgs}
-        per_fig[n] = cfgs
+    per_fig = runs_per_figure(p, names)
     cal = calibrate([c for cs in per_fig.values() for c in cs], threads, calibration, progress)
     rows = []
     for n, cfgs in per_fig.items():
@@ -203,3 +210,34 @@ def plan_text(
     head = (f"plan of profile '{profile}': {workers} worker{'s' * (workers > 1)} of {threads} thread{'s' * (threads > 1)} on this CPU "
             f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores); GPU hours are a bandwidth model, not a measurement")
     return head + '\n' + t.to_string(index=False)
+
+# %% ../nbs/11h_plan.ipynb #h8c0e018
+def paper_mlp_bill(
+    profile: str | Profile,  # the profile (a name or a `config.Profile`)
+    names=None,  # figures (None: all, in `make figures` order)
+    workers: int = 1,  # runs training at once
+    threads: int = 1,  # CPU threads per worker, as calibrated
+    calibration=None,  # the calibration file of `{shape: seconds per sample-step}` (None: `calibration_file()`)
+    progress=print,  # called with a line of progress text (e.g. `print`)
+) -> pd.DataFrame:
+    "One row per figure whose MLP runs depart from the paper's Table 4 schedule: the runs, and CPU hours as trained and with the paper's schedule."
+    p = profile if isinstance(profile, Profile) else Profile(profile)
+    paper = dict(epochs=p.int('mlp_epochs'), lr=p.float('mlp_lr'), batch_size=p.int('mlp_batch_size'))
+    mlps = {n: [c for c in cfgs if c.model == 'mlp'] for n, cfgs in runs_per_figure(p, names).items() if not grids.paper_mlp(p, n)}
+    mlps = {n: cs for n, cs in mlps.items() if cs}
+    as_paper = {n: [replace(c, **paper) for c in cs] for n, cs in mlps.items()}
+    cal = calibrate([c for d in (mlps, as_paper) for cs in d.values() for c in cs], threads, calibration, progress)
+    hours = lambda cs: sum(predicted_seconds(c, cal[shape_key(c, threads)]) for c in cs) / 3600 / workers
+    return pd.DataFrame([{'figure': n, 'MLP runs': len(cs), 'CPU hours as trained': hours(cs), "CPU hours at the paper's schedule": hours(as_paper[n])}
+                         for n, cs in mlps.items()], columns=['figure', 'MLP runs', 'CPU hours as trained', "CPU hours at the paper's schedule"])
+
+def paper_mlp_text(
+    table: pd.DataFrame,  # the bill (`paper_mlp_bill`)
+    profile: str,  # the profile's name, for the heading
+) -> str:
+    "The bill of the paper's MLP schedule as a readable table (an empty string where no figure departs from it)."
+    if table.empty: return ''
+    t = table.copy()
+    for k in ('CPU hours as trained', "CPU hours at the paper's schedule"): t[k] = [f'{v:,.2f}' for v in t[k]]
+    return (f"the MLP where profile '{profile}' departs from the paper's schedule (its captions say so), and what the paper's "
+            f"schedule would cost there:\n" + t.to_string(index=False))

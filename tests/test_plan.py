@@ -53,3 +53,13 @@ def test_the_workstation_profile_runs_a_slice_end_to_end(tmp_path, home):
     assert r.returncode == 0, r.stderr[-2000:]
     row = next(l.split() for l in r.stdout.splitlines() if l.split()[:1] == ['fig_03'])
     assert int(row[2]) == 3 and int(row[1]) > 3                                  # 3 of the figure's runs stored, the rest to come
+
+
+def test_plan_prices_the_paper_mlp_where_a_profile_departs(tmp_path, home):
+    r = dlgn('plan', 'fig_01', 'fig_04', '--profile', 'quick', '--results', tmp_path / 'r')
+    assert r.returncode == 0, r.stderr[-2000:]
+    head, _, bill = r.stdout.partition("the MLP where profile 'quick' departs from the paper's schedule")
+    rows = {l.split()[0]: l.split()[1:] for l in bill.splitlines()[2:] if l.strip()}
+    assert list(rows) == ['fig_04'], bill                                        # Fig. 1 trains the paper's MLP in 'quick'
+    runs, as_trained, as_paper = int(rows['fig_04'][0]), float(rows['fig_04'][1]), float(rows['fig_04'][2])
+    assert runs > 0 and as_paper > 5 * as_trained                                 # 100 epochs at batch 128 against 6
