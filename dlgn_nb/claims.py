@@ -392,8 +392,9 @@ def scale_rule(
     at_paper = verdict.statistic + est_s * doublings
     moving = lo_s > 0 or hi_s < 0
     trend = f"the ladder ({ladder.where}, widths {', '.join(f'{w:,}' for w in ladder.widths)}) moves it {est_s:+.2f} [{lo_s:+.2f}, {hi_s:+.2f}] per width doubling"
-    if moving and _side(claim.kind, claim.margin, at_paper) != _side(claim.kind, claim.margin, verdict.statistic):
-        target = claim.margin if claim.kind != 'within' else math.copysign(claim.margin, verdict.statistic)
+    target = claim.margin                   # a 'within' claim: the band's edge the statistic is beyond, or the one the trend heads for
+    if claim.kind == 'within': target = math.copysign(claim.margin, verdict.statistic if abs(verdict.statistic) >= claim.margin else est_s)
+    if moving and (at_paper - target) * (verdict.statistic - target) < 0:
         cross = lambda slope: ours * 2 ** ((target - verdict.statistic) / slope) if slope * (target - verdict.statistic) > 0 else math.inf
         w, w_lo, w_hi = cross(est_s), *sorted((cross(lo_s), cross(hi_s)))
         span = f"{w_lo:,.0f} to {w_hi:,.0f}" if math.isfinite(w_hi) else f"{w_lo:,.0f} or more"
