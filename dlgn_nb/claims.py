@@ -400,7 +400,10 @@ def scale_rule(
         span = f"{w_lo:,.0f} to {w_hi:,.0f}" if math.isfinite(w_hi) else f"{w_lo:,.0f} or more"
         verdict.detail = '; '.join(d for d in (f'{verdict.outcome} at our scale', verdict.detail) if d)
         verdict.outcome = 'not testable at this scale'
-        verdict.scale = (f"below the paper: {short}; {trend}: at the paper's {paper:,g} it would be {at_paper:+.2f}, across the margin; "
+        band = f'the ±{claim.margin:g} band'
+        where = ('across the margin' if claim.kind != 'within' else f'inside {band}' if abs(at_paper) < claim.margin else
+                 f'out of {band}' if abs(verdict.statistic) < claim.margin else f'through {band} and past it (a straight line: the gap may stop inside)')
+        verdict.scale = (f"below the paper: {short}; {trend}: at the paper's {paper:,g} it would be {at_paper:+.2f}, {where}; "
                          f"the trend crosses it at about {w:,.0f} gates per layer ({span}): a profile at that width would test it")
     else:
         why = 'flat within its noise' if not moving else "not across the margin by the paper's width"
