@@ -351,10 +351,16 @@ class Ladder:
     values: np.ndarray  # the statistic at each width: `[len(widths), 1 + draws]` (estimate, then redraws)
     where: str = ''                     # e.g. 'synthetic, 43 classes'
 
+    TOP = 3                             # the rungs the trend is read from: the widest, nearest the paper's
+
+    def top(self) -> tuple:
+        "`(log2 widths, values)` of the widest `TOP` rungs."
+        return np.log2(np.asarray(self.widths[-self.TOP:], float)), self.values[-self.TOP:]
+
     def slope(self) -> np.ndarray:
-        "Least-squares slope of the statistic on log2(width), per redraw (`[1 + draws]`): the change per width doubling."
-        x = np.log2(np.asarray(self.widths, float)); x = x - x.mean()
-        return (x[:, None] * (self.values - self.values.mean(0))).sum(0) / (x ** 2).sum()
+        "Least-squares slope of the statistic on log2(width) over the widest `TOP` rungs, per redraw (`[1 + draws]`): the change per width doubling."
+        x, v = self.top(); x = x - x.mean()
+        return (x[:, None] * (v - v.mean(0))).sum(0) / (x ** 2).sum()
 
     def crossing(
         self,
@@ -363,8 +369,8 @@ class Ladder:
         "The width (estimate, 95 % interval) where the fitted trend reaches `margin`; `None` if the slope is not significant (no crossing in sight)."
         s = self.slope(); est, lo, hi = interval(s)
         if lo <= 0 <= hi: return None
-        x = np.log2(np.asarray(self.widths, float))
-        w = 2 ** (x.mean() + (margin - self.values.mean(0)) / s)
+        x, v = self.top()
+        w = 2 ** (x.mean() + (margin - v.mean(0)) / s)
         return float(w[0]), float(np.percentile(w[1:], 2.5)), float(np.percentile(w[1:], 97.5))
 
 def scale_rule(
@@ -374,18 +380,25 @@ def scale_rule(
     ladder: Ladder | None,  # the claim's statistic at several widths, or None
 ) -> Verdict:
     "Apply the scale rule (see above) to `verdict`; `below`: `{setting: (ours, paper's)}` where the profile is below the paper."
-    below = {k: v for k, v in below.items() if k in claim.conditional_on}
     verdict.below = {k: list(v) for k, v in below.items()}
+    text = lambda d: '; '.join(f"{k.replace('_', ' ')} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in d.items())
+    aside = {k: v for k, v in below.items() if k not in claim.conditional_on}
+    aside = f" (also {text(aside)}, which the claim is taken not to depend on)" if aside else ''
+    below = {k: v for k, v in below.items() if k in claim.conditional_on}
     if not below:
-        verdict.scale = "at the paper's scale in what the claim depends on" if claim.conditional_on else 'not scale-dependent'
+        verdict.scale = ("at the paper's scale in what the claim depends on" if claim.conditional_on else 'not scale-dependent') + aside
         return verdict
-    short = '; '.join(f"{k.replace('_', ' ')} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in below.items())
+    short = text(below) + aside
     if verdict.outcome == 'not testable at this scale' or verdict.statistic is None:
         verdict.scale = f'below the paper: {short}'; return verdict
-    if 'width' not in below:
-        verdict.scale = f"below the paper: {short}; at the paper's width, and no ladder measures the rest: the outcome stands"; return verdict
-    if ladder is None:
-        verdict.scale = f'below the paper: {short}; no width ladder measures this claim: the outcome stands, unmeasured against scale'; return verdict
+    if 'width' not in below or ladder is None:
+        unmeasured = 'no ladder measures the settings it is below in' if 'width' not in below else 'no width ladder measures this claim'
+        if verdict.outcome == 'fails':              # a failure below the paper's scale, with nothing to say it is not the scale's
+            verdict.detail = '; '.join(d for d in ('fails at our scale', verdict.detail) if d)
+            verdict.outcome = 'not testable at this scale'
+            verdict.scale = f'below the paper: {short}; {unmeasured}: a failure here may be the scale\'s, not the claim\'s'
+        else: verdict.scale = f'below the paper: {short}; {unmeasured}: the outcome stands, unmeasured against scale'
+        return verdict
     ours, paper = below['width']
     s = ladder.slope(); est_s, lo_s, hi_s = interval(s)
     doublings = math.log2(paper / ours)

@@ -34,8 +34,6 @@ paper_mlp_in = all
 # the class counts and τ at which Fig. 3 runs its Small DLGN (a profile may run fewer than the Big's)
 small_classes = 2, 4, 9, 19, 43, 92, 199, 430, 928, 2000
 small_taus = 1, 10
-# synthetic samples per class of the figures other than 1, 3 and S1 (Figs. 5, 9, 11 and our extension)
-synthetic_grid_samples_per_class = 600
 # samples per class of the offline glyph stand-ins (their size is ours; the paper's datasets have their own)
 glyph_samples_per_class = 600
 # our extension (ext_tau): the Table 2 cells it solves every way

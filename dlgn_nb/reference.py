@@ -129,6 +129,7 @@ PAPER = {
     'batch_size': Setting(None, _N), 'mlp_batch_size': Setting(None, _N), 'clgn_k': Setting(None, _N), 'clgn_lr': Setting(None, _N),
     'clgn_epochs': Setting(100, _I, 'Table 4 (the CLGN is "minimally modified")'),
     'synthetic_samples_per_class': Setting(600, _S, 'Sec. 4.1'),
+    'synthetic_grid_samples_per_class': Setting(600, _S, 'Sec. 4.1 (every synthetic experiment)'),
     # the grids of the figures and tables
     'synthetic_classes': Setting((2, 4, 9, 19, 43, 92, 199, 430, 928, 2000), _I, 'Fig. 3 (2 to 2,000; the counts of Fig. 5)'),
     'fig03_taus': Setting((1, 10), _S, 'Fig. 3'),
@@ -162,6 +163,7 @@ SETTING_NAMES = {  # what a caption calls a setting
     'mlp_epochs': 'MLP epochs', 'mlp_lr': 'MLP learning rate', 'mlp_batch_size': 'MLP batch size', 'mlp_hidden': 'MLP width',
     'mlp_sizes': 'MLP sizes', 'seeds': 'seeds of the replicated rows', 'batch_size': 'batch size', 'clgn_k': 'CLGN width k',
     'clgn_lr': 'CLGN learning rate', 'clgn_epochs': 'CLGN epochs', 'synthetic_samples_per_class': 'synthetic samples per class',
+    'synthetic_grid_samples_per_class': 'synthetic samples per class',
     'fig10_code_dims': 'codebook dimensions'}
 
 PAPER_FEWEST_OUTPUTS_PER_CLASS = 32

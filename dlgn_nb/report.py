@@ -100,12 +100,15 @@ def scale_banner(
 ) -> str:
     "The profile's scale against the paper's: widths as fractions, epochs, the MLP's learning rate."
     p = Profile(profile)
-    frac = lambda key: f"{p.int(key):,} ({p.int(key) / PAPER[key].value:.3g} of the paper's {PAPER[key].value:,})"
+    frac = lambda key: f"{p.int(key):,} (" + ("the paper's" if p.int(key) == PAPER[key].value else f"{p.int(key) / PAPER[key].value:.3g} of the paper's {PAPER[key].value:,}") + ')'
+    grid = p.int('synthetic_grid_samples_per_class')
+    samples = f"synthetic samples per class {p.int('synthetic_samples_per_class'):,} in Figs. 1, 3 and S1" + (
+        f", {grid:,} in the other synthetic grids" if grid != p.int('synthetic_samples_per_class') else '')
     parts = [f"Small width {frac('small_width')}", f"Big width {frac('big_width')}", f"other widths {frac('tables_width')}",
              f"DLGN epochs {p.get('dlgn_epochs')} (paper: {PAPER['dlgn_epochs'].value})" + (f", at least {p.int('min_steps'):,} steps" if 'min_steps' in p else ''),
              f"DLGN lr {p.get('dlgn_lr')} (paper: {PAPER['dlgn_lr'].value})",
-             f"MLP lr {p.get('mlp_lr')} in {', '.join(p.list('paper_mlp_in'))}" + (f", {p.get('other_mlp_lr')} elsewhere" if p.list('paper_mlp_in') != ['all'] else '') + f" (paper: {PAPER['mlp_lr'].value:g})",
-             f"synthetic samples per class {p.get('synthetic_samples_per_class')} (paper: {PAPER['synthetic_samples_per_class'].value})"]
+             f"MLP lr {p.get('mlp_lr')}" + (f" in {', '.join(p.list('paper_mlp_in'))}, {p.get('other_mlp_lr')} elsewhere" if p.list('paper_mlp_in') != ['all'] else '') + f" (paper: {PAPER['mlp_lr'].value:g})",
+             f"{samples} (paper: {PAPER['synthetic_samples_per_class'].value})"]
     return '; '.join(parts)
 
 def all_verdicts(
@@ -149,7 +152,7 @@ def write_index(
         extra = ', '.join(f'[{t}]({t})' for t in prov.get('tables', []))
         lines += [f"## {prov.get('figure') or stem}", '']
         if (folder / f'{stem}.png').exists(): lines += [f'![{stem}]({stem}.png)', '']
-        lines += [f'- Files: {files}' + (f'; the numbers behind its verdicts: {extra}' if extra else ''),
+        lines += ['- ' + '; '.join(x for x in (files and f'Files: {files}', extra and f'the numbers behind its verdicts: {extra}') if x),
                   f"- Profile: `{prov['profile']}`; runs: {prov.get('n_runs', 0)}; compute: {prov.get('compute_seconds', 0) / 60:.1f} min (sum over runs)"]
         if prov.get('data'): lines.append('- Data: ' + '; '.join(prov['data']))
         if prov.get('caption'): lines.append(f"- Caption: {prov['caption']}")

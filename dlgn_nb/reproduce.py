@@ -161,10 +161,10 @@ def _below(
     self,
     claim,  # the claim whose settings are compared
 ) -> dict:
-    "`{generic setting: (ours, the paper's)}` where the profile is below the paper in what `claim` depends on."
+    "`{generic setting: (ours, the paper's)}` where the profile is below the paper (`scale_rule` reads those `claim` depends on)."
     out = {}
     for generic, key in self.fig.scale_keys(claim.id).items():
-        if generic not in claim.conditional_on or key not in PAPER or PAPER[key].value is None: continue
+        if key not in PAPER or PAPER[key].value is None: continue
         ours, paper = self.p.float(key), float(PAPER[key].value)
         if ours < paper: out[generic] = (ours, paper)
     return out

@@ -73,11 +73,17 @@ def _start_sweep(results, *extra):
     return subprocess.Popen([DLGN, 'sweep', 'fig_03', '--profile', 'smoke', '--results', str(results), *extra], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
+# Runs of about a second each (the smoke ones take a tenth, and a loaded machine can finish the sweep between the first
+# record and the signal): the signal must land while runs are still to come.
+SLOW_SMOKE = '[smoke]\nsynthetic_samples_per_class = 600\ndlgn_epochs = 20\nmlp_epochs = 20\nsmall_width = 8000\nbig_width = 8000\nbig_out_width = 4000\n'
+
 @pytest.mark.parametrize('sig,code', [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=['SIGTERM', 'SIGINT'])
-def test_signal_stops_a_parallel_sweep_cleanly_and_it_resumes(tmp_path, sig, code):
+def test_signal_stops_a_parallel_sweep_cleanly_and_it_resumes(tmp_path, sig, code, monkeypatch):
+    (tmp_path / 'slow.ini').write_text(SLOW_SMOKE); monkeypatch.setenv('DLGN_SETTINGS', str(tmp_path / 'slow.ini'))
     results = tmp_path / 'r'
     proc = _start_sweep(results, '--workers', '2')
     wait_for(lambda: len(records(results)) >= 1, 240, 'a first record')
+    assert proc.poll() is None, 'the sweep ended before the signal: make its runs longer'
     if sig == signal.SIGTERM: os.kill(proc.pid, sig)              # what Slurm, `timeout` and systemd send to the process
     else: os.killpg(proc.pid, sig)                                # Ctrl-C: the whole foreground group
     out, err = proc.communicate(timeout=120)
