@@ -420,5 +420,10 @@ def scale_rule(
                          f"the trend crosses it at about {w:,.0f} gates per layer ({span}): a profile at that width would test it")
     else:
         why = 'flat within its noise' if not moving else "not across the margin by the paper's width"
-        verdict.scale = f"below the paper: {short}; {trend}, {why}: the outcome stands"
+        rest = {k: v for k, v in below.items() if k != 'width'}
+        if verdict.outcome == 'fails' and rest:     # width accounted for; the other settings it is below in are not
+            verdict.detail = '; '.join(d for d in ('fails at our scale', verdict.detail) if d)
+            verdict.outcome = 'not testable at this scale'
+            verdict.scale = f"below the paper: {short}; {trend}, {why}; no ladder measures {text(rest)}: a failure here may be the scale's"
+        else: verdict.scale = f"below the paper: {short}; {trend}, {why}: the outcome stands"
     return verdict
