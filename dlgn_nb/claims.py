@@ -242,7 +242,8 @@ def interval(
 def _sizes(cells: pd.DataFrame) -> str:
     if not len(cells): return ''
     lo, hi = int(cells['n'].min()), int(cells['n'].max())
-    return f"{lo:,}" + (f" to {hi:,}" if hi != lo else '') + f" test samples per cell ({len(cells)} cell{'s' * (len(cells) > 1)})"
+    what = cells['n_of'].iat[0] if 'n_of' in cells else 'test samples'      # what `n` counts, where a table says
+    return f"{lo:,}" + (f" to {hi:,}" if hi != lo else '') + f" {what} per cell ({len(cells)} cell{'s' * (len(cells) > 1)})"
 
 def _seeds(cells: pd.DataFrame) -> str:
     if not len(cells): return ''
@@ -334,13 +335,14 @@ def from_runs(
     n: str = 'n_test',  # the run column holding the test-set size
     extra: tuple = (),  # more run columns to carry into the cells (the first value of each cell)
 ) -> pd.DataFrame:
-    "Cells `keys` (new name -> column, or -> function of the frame) + `acc` (%), `n`, `k` (seeds), `sd`, `chance`, and the columns `extra` (first of each cell) from a frame of runs."
+    "Cells `keys` (new name -> column, or -> function of the frame) + `acc` (%), `n`, `n_of` (what `n` counts), `k` (seeds), `sd`, `chance`, and the columns `extra` (first of each cell) from a frame of runs."
     f = pd.DataFrame({name: (col(frame) if callable(col) else frame[col]) for name, col in keys.items()})
     f['acc'], f['n'] = 100 * frame[metric].to_numpy(float), frame[n].to_numpy(float)
+    f['n_of'] = 'validation samples' if n == 'n_val' else 'test samples'
     f['chance'] = 100 / frame['n_classes'].to_numpy(float) if 'n_classes' in frame else float('nan')
     for c in extra: f[c] = frame[c].to_numpy()
     g = f.groupby(list(keys), sort=True, dropna=False)
-    return g.agg(acc=('acc', 'mean'), n=('n', 'mean'), k=('acc', 'size'), sd=('acc', 'std'), chance=('chance', 'first'),
+    return g.agg(acc=('acc', 'mean'), n=('n', 'mean'), n_of=('n_of', 'first'), k=('acc', 'size'), sd=('acc', 'std'), chance=('chance', 'first'),
                  **{c: (c, 'first') for c in extra}).reset_index()
 
 # %% ../nbs/11b_claims.ipynb #a1c0e023
