@@ -243,7 +243,9 @@ def _sizes(cells: pd.DataFrame) -> str:
     if not len(cells): return ''
     lo, hi = int(cells['n'].min()), int(cells['n'].max())
     what = cells['n_of'].iat[0] if 'n_of' in cells else 'test samples'      # what `n` counts, where a table says
-    return f"{lo:,}" + (f" to {hi:,}" if hi != lo else '') + f" {what} per cell ({len(cells)} cell{'s' * (len(cells) > 1)})"
+    classes = sorted(cells['classes'].dropna().unique()) if 'classes' in cells else []      # the class counts read: a claim's scope may reach further
+    read = f": classes {', '.join(f'{k:g}' for k in classes)}" if classes else ''
+    return f"{lo:,}" + (f" to {hi:,}" if hi != lo else '') + f" {what} per cell ({len(cells)} cell{'s' * (len(cells) > 1)}{read})"
 
 def _seeds(cells: pd.DataFrame) -> str:
     if not len(cells): return ''

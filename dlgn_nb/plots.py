@@ -170,7 +170,7 @@ def plot_lines(
     for name, kw in styles.items():
         d = c[c[series] == name].sort_values(x)
         if d.empty: continue
-        line, = ax.plot(d[x], d['acc'], marker='o', label=name, **kw)
+        line, = ax.plot(d[x], d['acc'], label=name, **{'marker': 'o', **kw})        # a style may set its own marker
         if band: ax.fill_between(d[x], d['acc'] - d['ci'], d['acc'] + d['ci'], alpha=0.15, color=line.get_color(), lw=0)
     if logx:
         ax.set_xscale('log')
