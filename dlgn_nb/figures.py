@@ -92,7 +92,9 @@ def figure_grid(
 _DLGN = ('depth', 'dlgn_epochs', 'dlgn_lr', 'batch_size')
 _MLP = ('mlp_epochs', 'mlp_lr', 'mlp_batch_size', 'mlp_hidden')
 _SCALE = lambda width, samples='synthetic_samples_per_class': {'width': width, 'epochs': 'dlgn_epochs', 'samples_per_class': samples}
-_SMALL = {c.id: {'width': 'small_width'} for c in (SMALL_BEATS_MLP, *SYNTHETIC_CLAIMS) if 'small' in c.id}
+_BIG = {**_SCALE('big_width'), 'out_width': 'big_out_width'}         # the Big DLGN's output layer is narrower than its backbone
+_SMALL = {c.id: {'width': 'small_width', 'out_width': 'small_width'} for c in (SMALL_BEATS_MLP, *SYNTHETIC_CLAIMS) if 'small' in c.id}
+_SMALL['fig_03.mlp_high_to_100'] = {'width': 'mlp_hidden', 'out_width': 'mlp_hidden', 'epochs': 'mlp_epochs'}   # the MLP's own settings
 _tables_noise = lambda names: (lambda p: [c for n in names(p) for c in g.baseline_noise_grid(p, n)])
 
 def _combined_noise(p: Profile) -> list[RunConfig]:
@@ -102,11 +104,11 @@ def _combined_noise(p: Profile) -> list[RunConfig]:
 for _f in [
     Figure('fig_01', 'fig_01_overview', 'Figure 1: DLGN against MLP over the number of classes', g.overview_grid, g.synthetic_noise_grid, 'width',
            ('synthetic',), ('small_width', 'big_width', 'big_out_width', *_DLGN, *_MLP, 'synthetic_samples_per_class'), ('synthetic_classes',),
-           (BIG_BEATS_MLP, SMALL_BEATS_MLP), _SCALE('big_width'), _SMALL, mlp='fig_01'),
+           (BIG_BEATS_MLP, SMALL_BEATS_MLP), _BIG, _SMALL, mlp='fig_01'),
     Figure('fig_02', 'fig_02_synthetic_dataset', 'Figure 2: the synthetic dataset'),
     Figure('fig_03', 'fig_03_synthetic_scaling', 'Figure 3: synthetic scaling, Small/Big DLGN × τ against the MLP', g.synthetic_scaling_grid,
            g.synthetic_noise_grid, 'width', ('synthetic',), ('small_width', 'big_width', 'big_out_width', *_DLGN, *_MLP, 'synthetic_samples_per_class'),
-           ('synthetic_classes', 'fig03_taus'), tuple(SYNTHETIC_CLAIMS), _SCALE('big_width'), _SMALL, mlp='fig_03'),
+           ('synthetic_classes', 'fig03_taus'), tuple(SYNTHETIC_CLAIMS), _BIG, _SMALL, mlp='fig_03'),
     Figure('fig_s1', 'fig_s1_width', 'Figure S1 (ours): width ladders', g.ladders_grid, None, None, ('synthetic',),
            (*_DLGN, *_MLP, 'synthetic_samples_per_class'), (), mlp='fig_s1', extension=True),
     Figure('fig_04', 'fig_04_imagenet32_scaling', 'Figure 4: ImageNet-32 scaling', g.imagenet_grid, _tables_noise(lambda p: ['cifar10']), None,
@@ -115,7 +117,9 @@ for _f in [
     Figure('fig_05', 'fig_05_activation_tau', 'Figure 5: activation rates per τ; best τ per output neurons per class', g.tau_heatmap_grid,
            lambda p: g.baseline_noise_grid(p, 'mnist') + g.synthetic_noise_grid(p), None, ('mnist', 'synthetic'),
            ('tables_width', 'fig05_width', *_DLGN, 'synthetic_grid_samples_per_class'), ('fig05_left_taus', 'fig05_classes', 'fig05_neurons_per_class', 'fig05_taus'),
-           tuple(FIG05_CLAIMS), _SCALE('fig05_width', 'synthetic_grid_samples_per_class'), fewest_outputs_per_class=min(FIG5_NEURONS_PER_CLASS)),
+           tuple(FIG05_CLAIMS), _SCALE('fig05_width', 'synthetic_grid_samples_per_class'),
+           {c.id: {'samples_per_class': None} for c in FIG05_CLAIMS[:2]},     # the left panel reads MNIST digits, not the synthetic grid
+           fewest_outputs_per_class=min(FIG5_NEURONS_PER_CLASS)),
     Figure('fig_06', 'fig_06_learning_curves', 'Figure 6: learning curves per τ', g.learning_curves_grid, _tables_noise(lambda p: p.list('fig06_datasets')),
            None, lambda p: p.list('fig06_datasets'), ('tables_width', *_DLGN), ('fig06_datasets', 'fig06_taus'), (FIG06_07_08_CLAIMS[0],),
            _SCALE('tables_width')),

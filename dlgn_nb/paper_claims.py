@@ -161,7 +161,7 @@ def small_tau1_gains(
 
 # %% ../nbs/11c_paper_claims.ipynb #b2c0e013
 _SYN = dict(table='accuracy', keys=('series', 'classes'))
-_WIDTH = ('width', 'epochs', 'samples_per_class')
+_WIDTH = ('width', 'out_width', 'epochs', 'samples_per_class')
 
 def synthetic_ladder(
     r: Results,  # the table's cells with their redraws (`claims.Results`)

@@ -102,9 +102,9 @@ def scale_banner(
     p = Profile(profile)
     frac = lambda key: f"{p.int(key):,} (" + ("the paper's" if p.int(key) == PAPER[key].value else f"{p.int(key) / PAPER[key].value:.3g} of the paper's {PAPER[key].value:,}") + ')'
     grid = p.int('synthetic_grid_samples_per_class')
-    samples = f"synthetic samples per class {p.int('synthetic_samples_per_class'):,} in Figs. 1, 3 and S1" + (
+    samples = f"synthetic samples per class {p.int('synthetic_samples_per_class'):,} in Figs. 1, 3 and S1's width ladder" + (
         f", {grid:,} in the other synthetic grids" if grid != p.int('synthetic_samples_per_class') else '')
-    parts = [f"Small width {frac('small_width')}", f"Big width {frac('big_width')}", f"other widths {frac('tables_width')}",
+    parts = [f"Small width {frac('small_width')}", f"Big width {frac('big_width')}", f"other widths {frac('tables_width')} in the tables and Figs. 5–9, {frac('imagenet_width')} in Fig. 4, {frac('fig11_width')} in Fig. 11",
              f"DLGN epochs {p.get('dlgn_epochs')} (paper: {PAPER['dlgn_epochs'].value})" + (f", at least {p.int('min_steps'):,} steps" if 'min_steps' in p else ''),
              f"DLGN lr {p.get('dlgn_lr')} (paper: {PAPER['dlgn_lr'].value})",
              f"MLP lr {p.get('mlp_lr')}" + (f" in {', '.join(p.list('paper_mlp_in'))}, {p.get('other_mlp_lr')} elsewhere" if p.list('paper_mlp_in') != ['all'] else '') + f" (paper: {PAPER['mlp_lr'].value:g})",
@@ -136,7 +136,8 @@ def write_index(
     for prof in profiles:
         if prof in ('quick', 'smoke', 'workstation', 'paper'): lines += [f'> **Scale** (`{prof}`). {scale_banner(prof)}. A claim that depends on a '
             "setting where this is below the paper's is judged by the scale rule (`claims.scale_rule`): *not testable at this scale* where our "
-            'width ladder says the statistic is still moving across the margin, with the width that would test it.', '']
+            'width ladder carries the statistic across the margin before the paper\'s width (with the width that would test it), and where a '
+            "failure at our scale has nothing to show it is the claim's rather than the scale's (its detail keeps *fails at our scale*).", '']
     rows = [(s, v) for s, p in items for v in (verdict_from_dict(d) for d in p.get('verdicts', []))]
     statements = {d['claim']: d for _, p in items for d in p.get('claims', [])}
     for heading, source in (('Claims at a glance', 'paper'), ('Our extensions at a glance', 'ours')):

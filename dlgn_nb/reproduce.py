@@ -164,7 +164,7 @@ def _below(
     "`{generic setting: (ours, the paper's)}` where the profile is below the paper (`scale_rule` reads those `claim` depends on)."
     out = {}
     for generic, key in self.fig.scale_keys(claim.id).items():
-        if key not in PAPER or PAPER[key].value is None: continue
+        if key is None or key not in PAPER or PAPER[key].value is None: continue
         ours, paper = self.p.float(key), float(PAPER[key].value)
         if ours < paper: out[generic] = (ours, paper)
     return out
