@@ -385,7 +385,7 @@ def scale_rule(
 ) -> Verdict:
     "Apply the scale rule (see above) to `verdict`; `below`: `{setting: (ours, paper's)}` where the profile is below the paper."
     verdict.below = {k: list(v) for k, v in below.items()}
-    text = lambda d: '; '.join(f"{k.replace('_', ' ')} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in d.items())
+    text = lambda d: '; '.join(f"{'output width' if k == 'out_width' else k.replace('_', ' ')} {ours:,g} of the paper's {paper:,g}" for k, (ours, paper) in d.items())
     aside = {k: v for k, v in below.items() if k not in claim.conditional_on}
     aside = f" (also {text(aside)}, which the claim is taken not to depend on)" if aside else ''
     below = {k: v for k, v in below.items() if k in claim.conditional_on}
