@@ -377,6 +377,12 @@ class Ladder:
         w = 2 ** (x.mean() + (margin - v.mean(0)) / s)
         return float(w[0]), float(np.percentile(w[1:], 2.5)), float(np.percentile(w[1:], 97.5))
 
+def _untestable(verdict: Verdict, scale: str) -> Verdict:
+    "`verdict` made *not testable at this scale*, its outcome at our scale kept first in its detail, `scale` its note."
+    verdict.detail = '; '.join(d for d in (f'{verdict.outcome} at our scale', verdict.detail) if d)
+    verdict.outcome, verdict.scale = 'not testable at this scale', scale
+    return verdict
+
 def scale_rule(
     verdict: Verdict,  # the verdict on our table
     claim: Claim,  # the claim to test (`Claim`)
@@ -398,10 +404,8 @@ def scale_rule(
     if 'width' not in below or ladder is None:
         unmeasured = 'no ladder measures the settings it is below in' if 'width' not in below else 'no width ladder measures this claim'
         if verdict.outcome == 'fails':              # a failure below the paper's scale, with nothing to say it is not the scale's
-            verdict.detail = '; '.join(d for d in ('fails at our scale', verdict.detail) if d)
-            verdict.outcome = 'not testable at this scale'
-            verdict.scale = f'below the paper: {short}; {unmeasured}: a failure here may be the scale\'s, not the claim\'s'
-        else: verdict.scale = f'below the paper: {short}; {unmeasured}: the outcome stands, unmeasured against scale'
+            return _untestable(verdict, f'below the paper: {short}; {unmeasured}: a failure here may be the scale\'s, not the claim\'s')
+        verdict.scale = f'below the paper: {short}; {unmeasured}: the outcome stands, unmeasured against scale'
         return verdict
     ours, paper = below['width']
     s = ladder.slope(); est_s, lo_s, hi_s = interval(s)
@@ -415,19 +419,14 @@ def scale_rule(
         cross = lambda slope: ours * 2 ** ((target - verdict.statistic) / slope) if slope * (target - verdict.statistic) > 0 else math.inf
         w, w_lo, w_hi = cross(est_s), *sorted((cross(lo_s), cross(hi_s)))
         span = f"{w_lo:,.0f} to {w_hi:,.0f}" if math.isfinite(w_hi) else f"{w_lo:,.0f} or more"
-        verdict.detail = '; '.join(d for d in (f'{verdict.outcome} at our scale', verdict.detail) if d)
-        verdict.outcome = 'not testable at this scale'
         band = f'the ±{claim.margin:g} band'
         where = ('across the margin' if claim.kind != 'within' else f'inside {band}' if abs(at_paper) < claim.margin else
                  f'out of {band}' if abs(verdict.statistic) < claim.margin else f'through {band} and past it (a straight line: the gap may stop inside)')
-        verdict.scale = (f"below the paper: {short}; {trend}: at the paper's {paper:,g} it would be {at_paper:+.2f}, {where}; "
-                         f"the trend crosses it at about {w:,.0f} gates per layer ({span}): a profile at that width would test it")
-    else:
-        why = 'flat within its noise' if not moving else "not across the margin by the paper's width"
-        rest = {k: v for k, v in below.items() if k != 'width'}
-        if verdict.outcome == 'fails' and rest:     # width accounted for; the other settings it is below in are not
-            verdict.detail = '; '.join(d for d in ('fails at our scale', verdict.detail) if d)
-            verdict.outcome = 'not testable at this scale'
-            verdict.scale = f"below the paper: {short}; {trend}, {why}; no ladder measures {text(rest)}: a failure here may be the scale's"
-        else: verdict.scale = f"below the paper: {short}; {trend}, {why}: the outcome stands"
+        return _untestable(verdict, f"below the paper: {short}; {trend}: at the paper's {paper:,g} it would be {at_paper:+.2f}, {where}; "
+                                    f"the trend crosses it at about {w:,.0f} gates per layer ({span}): a profile at that width would test it")
+    why = 'flat within its noise' if not moving else "not across the margin by the paper's width"
+    rest = {k: v for k, v in below.items() if k != 'width'}
+    if verdict.outcome == 'fails' and rest:         # width accounted for; the other settings it is below in are not
+        return _untestable(verdict, f"below the paper: {short}; {trend}, {why}; no ladder measures {text(rest)}: a failure here may be the scale's")
+    verdict.scale = f"below the paper: {short}; {trend}, {why}: the outcome stands"
     return verdict

@@ -67,7 +67,7 @@ class TorchLogicFunction(torch.autograd.Function):
     @staticmethod
     def forward(
         ctx,  # PyTorch's autograd context (what forward saves for backward)
-        x,  # inputs `[batch, in_features]` (values in [0, 1]; 0/1 when discrete)
+        x,  # feature-major inputs `[in_features, batch]` (values in [0, 1]; 0/1 when discrete)
         coef,  # the 4 coefficients of each gate, `[out, 4]` (`gates.gate_coefficients`)
         a,  # first input pin of each gate, int64 `[out]`
         b,  # second input pin of each gate, int64 `[out]`
@@ -231,7 +231,7 @@ class NativeLogicFunction(torch.autograd.Function):
     @staticmethod
     def forward(
         ctx,  # PyTorch's autograd context (what forward saves for backward)
-        x,  # inputs `[batch, in_features]` (values in [0, 1]; 0/1 when discrete)
+        x,  # feature-major inputs `[in_features, batch]` (values in [0, 1]; 0/1 when discrete)
         coef,  # the 4 coefficients of each gate, `[out, 4]` (`gates.gate_coefficients`)
         a,  # first input pin of each gate, int64 `[out]`
         b,  # second input pin of each gate, int64 `[out]`

@@ -222,7 +222,7 @@ def paper_mlp_bill(
 ) -> pd.DataFrame:
     "One row per figure whose MLP runs depart from the paper's Table 4 schedule: the runs, and CPU hours as trained and with the paper's schedule."
     p = profile if isinstance(profile, Profile) else Profile(profile)
-    paper = dict(epochs=p.int('mlp_epochs'), lr=p.float('mlp_lr'), batch_size=p.int('mlp_batch_size'))
+    paper = grids.mlp_schedule(p)
     mlps = {n: [c for c in cfgs if c.model == 'mlp'] for n, cfgs in runs_per_figure(p, names).items() if not grids.paper_mlp(p, n)}
     mlps = {n: cs for n, cs in mlps.items() if cs}
     as_paper = {n: [replace(c, **paper) for c in cs] for n, cs in mlps.items()}
